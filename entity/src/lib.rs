@@ -1,0 +1,10 @@
+//! authql's database tables as sea-orm entities: one module per table, no logic.
+//!
+//! These types never reach the GraphQL API; `src/graphql` has its own output
+//! types, so a column such as `password_hash` cannot be published by accident.
+
+pub mod auth_event;
+pub mod prelude;
+pub mod refresh_token;
+pub mod session;
+pub mod user;

@@ -1,0 +1,23 @@
+//! authql's schema migrations: one file per migration, each with `up` and `down`.
+//! The `authql migrate up|down|status` subcommand drives them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_sessions;
+mod m20261122_000003_create_refresh_tokens;
+mod m20261122_000004_create_auth_events;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_sessions::Migration),
+            Box::new(m20261122_000003_create_refresh_tokens::Migration),
+            Box::new(m20261122_000004_create_auth_events::Migration),
+        ]
+    }
+}

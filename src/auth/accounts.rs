@@ -1,0 +1,137 @@
+//! Register and login: each opens a new session.
+
+use anyhow::Context;
+use chrono::Utc;
+use sea_orm::TransactionTrait;
+
+use super::AuthError;
+use super::service::{AuthService, ClientInfo, Registration, SignedIn};
+use crate::domain::{DEFAULT_ROLE, Email, Password};
+use crate::store::{self, events::EventKind};
+
+impl AuthService {
+    /// Creates the account and signs it in.
+    pub async fn register(
+        &self,
+        registration: Registration,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        let inner = self.inner();
+        let email = registration.email.as_str();
+        // Spares the hash for the common case; the unique index decides races.
+        if store::users::find_by_email(&inner.db, email)
+            .await
+            .context("cannot look the e-mail address up")?
+            .is_some()
+        {
+            return Err(AuthError::EmailTaken);
+        }
+        let password_hash = inner.hasher.hash(&registration.password).await?;
+
+        let now = Utc::now();
+        let tx = inner
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let user = store::users::insert(
+            &tx,
+            store::users::NewUser {
+                name: registration.name.as_str(),
+                email,
+                password_hash,
+                roles: vec![DEFAULT_ROLE.to_owned()],
+                now,
+            },
+        )
+        .await
+        .map_err(|e| {
+            if store::is_unique_violation(&e) {
+                AuthError::EmailTaken
+            } else {
+                AuthError::from(anyhow::Error::new(e).context("cannot insert the user"))
+            }
+        })?;
+        let (session, row) = inner.start_session(&tx, &user, client, now).await?;
+        inner
+            .record(
+                &tx,
+                EventKind::Registered,
+                Some(user.id),
+                Some(session.id),
+                client,
+                None,
+            )
+            .await?;
+        let signed_in = inner.sign_pair(&row, user)?;
+        tx.commit()
+            .await
+            .context("cannot commit the registration")?;
+        tracing::info!(user_id = %signed_in.account.id, session_id = %session.id, "registered");
+        Ok(signed_in)
+    }
+
+    /// Checks the credentials and opens a new session. An unknown e-mail and
+    /// a wrong password answer alike, after the same amount of work.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &Password,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        let inner = self.inner();
+        let email = Email::normalize_for_lookup(email);
+        let user = store::users::find_by_email(&inner.db, &email)
+            .await
+            .context("cannot look the user up")?;
+        let verified = inner
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
+        let user = match user {
+            Some(user) if verified => user,
+            other => {
+                let detail = if other.is_some() {
+                    "wrong_password"
+                } else {
+                    "unknown_email"
+                };
+                let user_id = other.map(|u| u.id);
+                inner
+                    .record(
+                        &inner.db,
+                        EventKind::LoginFailed,
+                        user_id,
+                        None,
+                        client,
+                        Some(detail),
+                    )
+                    .await?;
+                tracing::info!(?user_id, detail, "login failed");
+                return Err(AuthError::InvalidCredentials);
+            }
+        };
+
+        let now = Utc::now();
+        let tx = inner
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let (session, row) = inner.start_session(&tx, &user, client, now).await?;
+        inner
+            .record(
+                &tx,
+                EventKind::LoginSucceeded,
+                Some(user.id),
+                Some(session.id),
+                client,
+                None,
+            )
+            .await?;
+        let signed_in = inner.sign_pair(&row, user)?;
+        tx.commit().await.context("cannot commit the login")?;
+        tracing::info!(user_id = %signed_in.account.id, session_id = %session.id, "logged in");
+        Ok(signed_in)
+    }
+}

@@ -1,0 +1,53 @@
+use std::sync::Arc;
+
+/// Why a guarded field has no usable access token; shown to clients as
+/// `extensions.reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnauthenticatedReason {
+    /// No `Authorization` header.
+    Missing,
+    /// A header that is not `Bearer <jwt>`, or a token that is not a JWT.
+    Malformed,
+    /// Bad signature, algorithm, issuer, audience or claims.
+    Invalid,
+    Expired,
+    /// The session was logged out or revoked.
+    Revoked,
+}
+
+impl UnauthenticatedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Malformed => "malformed",
+            Self::Invalid => "invalid",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+}
+
+/// Everything authentication can refuse, plus the unexpected. Cloneable so a
+/// request's authentication outcome can be computed once and asked again.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("not authenticated ({})", .0.as_str())]
+    Unauthenticated(UnauthenticatedReason),
+    #[error("a token of the wrong kind was used")]
+    TokenMisused,
+    #[error("invalid e-mail or password")]
+    InvalidCredentials,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("the e-mail address is already registered")]
+    EmailTaken,
+    /// A failure of ours (database, signing…): logged, never shown.
+    #[error("{0:#}")]
+    Unexpected(Arc<anyhow::Error>),
+}
+
+impl From<anyhow::Error> for AuthError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Unexpected(Arc::new(error))
+    }
+}

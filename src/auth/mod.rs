@@ -1,0 +1,19 @@
+//! Authentication: passwords, tokens, sessions and the per-request principal.
+//! The GraphQL layer calls [`AuthService`]; it calls the store.
+
+mod accounts;
+mod error;
+pub mod password;
+mod principal;
+mod revocation;
+mod rotation;
+mod service;
+mod sessions;
+pub mod tokens;
+
+pub use error::{AuthError, UnauthenticatedReason};
+pub use principal::{Bearer, Principal, RequestCredentials};
+pub use revocation::SessionStatusCache;
+pub use service::{
+    AccessToken, Account, AuthService, ClientInfo, Registration, SessionView, SignedIn,
+};

@@ -1,0 +1,123 @@
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use super::tokens::{AccessClaims, TokenError};
+use super::{AuthError, AuthService, UnauthenticatedReason};
+
+/// The credential a request carried in its `Authorization` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bearer {
+    Missing,
+    /// A header that is not of the form `Bearer <token>`.
+    Malformed,
+    Token(String),
+}
+
+impl Bearer {
+    /// Reads an `Authorization` header value (scheme case-insensitive).
+    pub fn from_header(value: Option<&str>) -> Self {
+        let Some(value) = value else {
+            return Self::Missing;
+        };
+        match value.trim().split_once(' ') {
+            Some((scheme, token))
+                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+            {
+                Self::Token(token.trim().to_owned())
+            }
+            _ => Self::Malformed,
+        }
+    }
+}
+
+/// A request's credential and, once asked, who it authenticates: computed at
+/// most once per request, and only when a field needs it, so public fields
+/// never pay for (or fail on) a bad `Authorization` header.
+#[derive(Debug)]
+pub struct RequestCredentials {
+    bearer: Bearer,
+    outcome: OnceCell<Result<Principal, AuthError>>,
+}
+
+impl RequestCredentials {
+    pub fn new(bearer: Bearer) -> Self {
+        Self {
+            bearer,
+            outcome: OnceCell::new(),
+        }
+    }
+
+    pub async fn principal(&self, service: &AuthService) -> Result<Principal, AuthError> {
+        self.outcome
+            .get_or_init(|| service.authenticate(&self.bearer))
+            .await
+            .clone()
+    }
+}
+
+/// The signed-in user behind a request: built once per request from a
+/// verified access token whose session is still live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub access_jti: Uuid,
+    pub roles: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Principal {
+    pub(super) fn from_claims(claims: AccessClaims) -> Self {
+        Self {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            access_jti: claims.jti,
+            expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+            roles: claims.roles,
+        }
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has_role("admin")
+    }
+}
+
+/// How a token failure reads to a client of a guarded field.
+pub(super) fn access_token_error(error: TokenError) -> AuthError {
+    match error {
+        TokenError::Malformed => AuthError::Unauthenticated(UnauthenticatedReason::Malformed),
+        TokenError::Invalid => AuthError::Unauthenticated(UnauthenticatedReason::Invalid),
+        TokenError::Expired => AuthError::Unauthenticated(UnauthenticatedReason::Expired),
+        TokenError::Misused => AuthError::TokenMisused,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(
+            Bearer::from_header(Some("bearer abc")),
+            Bearer::Token("abc".into())
+        );
+        assert_eq!(
+            Bearer::from_header(Some("Bearer  abc ")),
+            Bearer::Token("abc".into())
+        );
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_malformed() {
+        assert_eq!(Bearer::from_header(Some("Basic abc")), Bearer::Malformed);
+        assert_eq!(Bearer::from_header(Some("Bearer ")), Bearer::Malformed);
+        assert_eq!(Bearer::from_header(Some("abc")), Bearer::Malformed);
+        assert_eq!(Bearer::from_header(None), Bearer::Missing);
+    }
+}

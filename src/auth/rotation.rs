@@ -1,0 +1,238 @@
+//! Refresh-token rotation with a grace period and reuse detection.
+//!
+//! A refresh token is used once: the first caller marks it used with a
+//! conditional update and gets its successor, in one transaction. A caller
+//! that presents it again within the grace period (a second tab, a retry)
+//! gets that very same successor; one that presents it later is treated as a
+//! thief replaying a stolen token, and the whole session is revoked.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use entity::{refresh_token, session, user};
+use sea_orm::TransactionTrait;
+
+use super::AuthError;
+use super::service::{AuthService, ClientInfo, SignedIn};
+use super::tokens::{RefreshClaims, TokenError};
+use crate::store::{self, events::EventKind};
+
+/// `sessions.revoked_reason` when reuse was detected.
+pub const REUSE_REASON: &str = "refresh_token_reused";
+
+impl AuthService {
+    /// Exchanges a refresh token for a new pair of the same session.
+    pub async fn refresh(
+        &self,
+        token: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        let inner = self.inner();
+        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Err(AuthError::InvalidRefreshToken);
+        };
+        let claims = match inner.keys.verify_refresh(token) {
+            Ok(claims) => claims,
+            Err(TokenError::Misused) => return Err(AuthError::TokenMisused),
+            Err(TokenError::Expired) => {
+                // Expired tokens are genuine: worth a row in the audit trail.
+                inner
+                    .record(
+                        &inner.db,
+                        EventKind::RefreshRejected,
+                        None,
+                        None,
+                        client,
+                        Some("expired"),
+                    )
+                    .await?;
+                return Err(AuthError::InvalidRefreshToken);
+            }
+            Err(error) => {
+                // Forged or garbled: log only, so junk cannot fill the table.
+                tracing::info!(%error, "refresh token rejected");
+                return Err(AuthError::InvalidRefreshToken);
+            }
+        };
+
+        let now = Utc::now();
+        let Some(mut row) = store::refresh_tokens::find(&inner.db, claims.jti)
+            .await
+            .context("cannot load the refresh token")?
+            .filter(|row| {
+                row.session_id == claims.sid
+                    && row.user_id == claims.sub
+                    && row.xpair == claims.xpair
+            })
+        else {
+            return self.reject(&claims, "unknown", client).await;
+        };
+        if row.revoked_at.is_some() {
+            return self.reject(&claims, "revoked", client).await;
+        }
+        let session = match store::sessions::find(&inner.db, row.session_id)
+            .await
+            .context("cannot load the session")?
+        {
+            None => return self.reject(&claims, "unknown_session", client).await,
+            Some(session) if session.revoked_at.is_some() => {
+                return self.reject(&claims, "session_revoked", client).await;
+            }
+            Some(session) if session.expires_at <= now => {
+                return self.reject(&claims, "session_expired", client).await;
+            }
+            Some(session) => session,
+        };
+        let Some(user) = store::users::find(&inner.db, row.user_id)
+            .await
+            .context("cannot load the user")?
+        else {
+            return self.reject(&claims, "unknown_user", client).await;
+        };
+
+        if row.used_at.is_none() {
+            if let Some(signed_in) = self.rotate(&row, &session, &user, client, now).await? {
+                return Ok(signed_in);
+            }
+            // Another request rotated it first: decide on the row as it is now.
+            row = store::refresh_tokens::find(&inner.db, claims.jti)
+                .await
+                .context("cannot reload the refresh token")?
+                .context("a refresh token row vanished during rotation")?;
+        }
+        self.replay_or_revoke(&claims, row, user, client, now).await
+    }
+
+    /// Marks `row` used and issues its successor, in one transaction; `None`
+    /// when a concurrent request marked it first.
+    async fn rotate(
+        &self,
+        row: &refresh_token::Model,
+        session: &session::Model,
+        user: &user::Model,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SignedIn>, AuthError> {
+        let inner = self.inner();
+        let tx = inner
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        // The first statement writes, so SQLite takes its write lock here and
+        // concurrent rotations queue instead of failing on a lock upgrade.
+        if !store::refresh_tokens::mark_used(&tx, row.jti, now)
+            .await
+            .context("cannot mark the refresh token used")?
+        {
+            tx.rollback().await.context("cannot roll back")?;
+            return Ok(None);
+        }
+        let next = inner.next_refresh_row(session, Some(row.jti), now);
+        let next = store::refresh_tokens::insert(&tx, next)
+            .await
+            .context("cannot store the successor refresh token")?;
+        store::sessions::mark_refreshed(&tx, session.id, now)
+            .await
+            .context("cannot update the session")?;
+        inner
+            .record(
+                &tx,
+                EventKind::Refreshed,
+                Some(user.id),
+                Some(session.id),
+                client,
+                None,
+            )
+            .await?;
+        let signed_in = inner.sign_pair(&next, user.clone())?;
+        tx.commit().await.context("cannot commit the rotation")?;
+        Ok(Some(signed_in))
+    }
+
+    /// A used token presented again: within the grace period the same
+    /// successor (while that successor is itself still unused), otherwise
+    /// reuse, which revokes the session.
+    async fn replay_or_revoke(
+        &self,
+        claims: &RefreshClaims,
+        row: refresh_token::Model,
+        user: user::Model,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<SignedIn, AuthError> {
+        let inner = self.inner();
+        if row.revoked_at.is_some() {
+            return self.reject(claims, "revoked", client).await;
+        }
+        let within_grace = row
+            .used_at
+            .is_some_and(|used_at| now - used_at <= inner.lifetimes.reuse_grace);
+        if within_grace {
+            let successor = store::refresh_tokens::find_successor(&inner.db, row.jti)
+                .await
+                .context("cannot load the successor refresh token")?;
+            if let Some(successor) =
+                successor.filter(|s| s.used_at.is_none() && s.revoked_at.is_none())
+            {
+                inner
+                    .record(
+                        &inner.db,
+                        EventKind::Refreshed,
+                        Some(row.user_id),
+                        Some(row.session_id),
+                        client,
+                        Some("retry_within_grace"),
+                    )
+                    .await?;
+                return Ok(inner.sign_pair(&successor, user)?);
+            }
+        }
+
+        inner
+            .revoke_session(row.session_id, REUSE_REASON, now)
+            .await?;
+        inner
+            .record(
+                &inner.db,
+                EventKind::RefreshTokenReused,
+                Some(row.user_id),
+                Some(row.session_id),
+                client,
+                Some(if within_grace {
+                    "successor_already_used"
+                } else {
+                    "after_grace"
+                }),
+            )
+            .await?;
+        tracing::warn!(
+            user_id = %row.user_id,
+            session_id = %row.session_id,
+            jti = %row.jti,
+            "refresh token reuse detected: session revoked"
+        );
+        Err(AuthError::InvalidRefreshToken)
+    }
+
+    /// Records why a genuine refresh token was refused and refuses it.
+    async fn reject(
+        &self,
+        claims: &RefreshClaims,
+        detail: &str,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        let inner = self.inner();
+        inner
+            .record(
+                &inner.db,
+                EventKind::RefreshRejected,
+                Some(claims.sub),
+                Some(claims.sid),
+                client,
+                Some(detail),
+            )
+            .await?;
+        tracing::info!(user_id = %claims.sub, session_id = %claims.sid, detail, "refresh token rejected");
+        Err(AuthError::InvalidRefreshToken)
+    }
+}

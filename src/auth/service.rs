@@ -1,0 +1,364 @@
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{refresh_token, session, user};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use uuid::Uuid;
+
+use super::password::PasswordHasher;
+use super::principal::{Bearer, Principal, access_token_error};
+use super::revocation::{SessionStatus, SessionStatusCache};
+use super::tokens::{AccessClaims, RefreshClaims, TokenKeys, TokenKind};
+use super::{AuthError, UnauthenticatedReason};
+use crate::config::{Settings, TokenLifetimes};
+use crate::domain::{Email, Password, UserName};
+use crate::store::{self, events::EventKind};
+
+/// Where a request came from, for sessions and the audit trail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A new account's details, already parsed.
+#[derive(Debug)]
+pub struct Registration {
+    pub name: UserName,
+    pub email: Email,
+    pub password: Password,
+}
+
+/// A user as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for Account {
+    fn from(user: user::Model) -> Self {
+        Self {
+            id: user.id,
+            name: user.name,
+            email: user.email,
+            roles: user.roles.0,
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// A session as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionView {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub refreshed_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl From<session::Model> for SessionView {
+    fn from(session: session::Model) -> Self {
+        Self {
+            id: session.id,
+            created_at: session.created_at,
+            refreshed_at: session.refreshed_at,
+            expires_at: session.expires_at,
+            user_agent: session.user_agent,
+            ip: session.ip,
+        }
+    }
+}
+
+/// An access token and when it expires.
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to register, login and refresh: a token pair and its user.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub access: AccessToken,
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub account: Account,
+}
+
+/// Lifetimes as `chrono` deltas, checked once at start-up.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lifetimes {
+    pub access: TimeDelta,
+    pub refresh: TimeDelta,
+    pub session_max: TimeDelta,
+    pub reuse_grace: TimeDelta,
+}
+
+impl TryFrom<TokenLifetimes> for Lifetimes {
+    type Error = anyhow::Error;
+
+    fn try_from(value: TokenLifetimes) -> anyhow::Result<Self> {
+        let delta = |d| TimeDelta::from_std(d).context("a token lifetime is too long");
+        Ok(Self {
+            access: delta(value.access)?,
+            refresh: delta(value.refresh)?,
+            session_max: delta(value.session_max)?,
+            reuse_grace: delta(value.reuse_grace)?,
+        })
+    }
+}
+
+/// authql's authentication logic, shared by every request.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub db: DatabaseConnection,
+    pub hasher: PasswordHasher,
+    pub keys: TokenKeys,
+    pub lifetimes: Lifetimes,
+    pub sessions: SessionStatusCache,
+}
+
+impl std::fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthService").finish_non_exhaustive()
+    }
+}
+
+impl AuthService {
+    pub async fn new(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                hasher: PasswordHasher::new().await?,
+                keys: TokenKeys::new(&settings.jwt),
+                lifetimes: settings.lifetimes.try_into()?,
+                sessions: SessionStatusCache::default(),
+            }),
+        })
+    }
+
+    pub(super) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// Turns the request's bearer credential into a principal: a valid access
+    /// token whose session is live.
+    pub async fn authenticate(&self, bearer: &Bearer) -> Result<Principal, AuthError> {
+        let token = match bearer {
+            Bearer::Missing => {
+                return Err(AuthError::Unauthenticated(UnauthenticatedReason::Missing));
+            }
+            Bearer::Malformed => {
+                return Err(AuthError::Unauthenticated(UnauthenticatedReason::Malformed));
+            }
+            Bearer::Token(token) => token,
+        };
+        let claims = self
+            .inner
+            .keys
+            .verify_access(token)
+            .map_err(access_token_error)?;
+        match self
+            .inner
+            .sessions
+            .status(&self.inner.db, claims.sid)
+            .await?
+        {
+            SessionStatus::Revoked => {
+                Err(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
+            }
+            SessionStatus::Live { expires_at } if expires_at <= Utc::now() => {
+                Err(AuthError::Unauthenticated(UnauthenticatedReason::Expired))
+            }
+            SessionStatus::Live { .. } => Ok(Principal::from_claims(claims)),
+        }
+    }
+
+    /// The signed-in user.
+    pub async fn account(&self, principal: &Principal) -> Result<Account, AuthError> {
+        store::users::find(&self.inner.db, principal.user_id)
+            .await
+            .context("cannot load the signed-in user")?
+            .map(Account::from)
+            .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Invalid))
+    }
+
+    /// The session the principal's access token belongs to.
+    pub async fn session(&self, principal: &Principal) -> Result<SessionView, AuthError> {
+        store::sessions::find(&self.inner.db, principal.session_id)
+            .await
+            .context("cannot load the session")?
+            .map(SessionView::from)
+            .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
+    }
+}
+
+impl Inner {
+    /// Opens a session for `user` with its first refresh token row.
+    pub async fn start_session<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        user: &user::Model,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(session::Model, refresh_token::Model)> {
+        let session = store::sessions::insert(
+            db,
+            store::sessions::NewSession {
+                user_id: user.id,
+                now,
+                expires_at: whole_seconds(now + self.lifetimes.session_max),
+                user_agent: client.user_agent.clone(),
+                ip: client.ip.clone(),
+            },
+        )
+        .await
+        .context("cannot create the session")?;
+        let row = self.next_refresh_row(&session, None, now);
+        let row = store::refresh_tokens::insert(db, row)
+            .await
+            .context("cannot store the refresh token")?;
+        Ok((session, row))
+    }
+
+    /// The row of a new refresh token for `session`, with the expiries of the
+    /// pair: the refresh token never outlives the session, nor the access
+    /// token its refresh token. Times are whole seconds, as in the JWTs.
+    pub fn next_refresh_row(
+        &self,
+        session: &session::Model,
+        parent: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> refresh_token::Model {
+        let issued_at = whole_seconds(now);
+        let expires_at =
+            whole_seconds((issued_at + self.lifetimes.refresh).min(session.expires_at));
+        let access_expires_at = (issued_at + self.lifetimes.access).min(expires_at);
+        refresh_token::Model {
+            jti: Uuid::new_v4(),
+            xpair: Uuid::new_v4(),
+            session_id: session.id,
+            user_id: session.user_id,
+            parent_jti: parent,
+            issued_at,
+            expires_at,
+            access_expires_at,
+            used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    /// Signs the pair a refresh token row describes. Deterministic: the same
+    /// row and roles give the very same two strings.
+    pub fn sign_pair(
+        &self,
+        row: &refresh_token::Model,
+        user: user::Model,
+    ) -> anyhow::Result<SignedIn> {
+        let iat = row.issued_at.timestamp();
+        let access = AccessClaims {
+            iss: self.keys.issuer().to_owned(),
+            aud: self.keys.audience().to_owned(),
+            sub: row.user_id,
+            iat,
+            nbf: iat,
+            exp: row.access_expires_at.timestamp(),
+            jti: row.xpair,
+            sid: row.session_id,
+            xtype: TokenKind::Access.xtype().to_owned(),
+            roles: user.roles.0.clone(),
+        };
+        let refresh = RefreshClaims {
+            iss: self.keys.issuer().to_owned(),
+            aud: self.keys.audience().to_owned(),
+            sub: row.user_id,
+            iat,
+            nbf: iat,
+            exp: row.expires_at.timestamp(),
+            jti: row.jti,
+            sid: row.session_id,
+            xtype: TokenKind::Refresh.xtype().to_owned(),
+            xpair: row.xpair,
+        };
+        Ok(SignedIn {
+            access: AccessToken {
+                token: self.keys.sign_access(&access)?,
+                expires_at: row.access_expires_at,
+            },
+            refresh_token: self.keys.sign_refresh(&refresh)?,
+            refresh_expires_at: row.expires_at,
+            account: user.into(),
+        })
+    }
+
+    /// Ends a session: the session row, every refresh token of it, and (via
+    /// the status cache) every access token of it.
+    pub async fn revoke_session(
+        &self,
+        session_id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        use sea_orm::TransactionTrait;
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let revoked = store::sessions::revoke(&tx, session_id, reason, now)
+            .await
+            .context("cannot revoke the session")?;
+        store::refresh_tokens::revoke_for_session(&tx, session_id, now)
+            .await
+            .context("cannot revoke the session's refresh tokens")?;
+        tx.commit().await.context("cannot commit the revocation")?;
+        self.sessions.mark_revoked(session_id);
+        Ok(revoked)
+    }
+
+    /// Writes an audit record.
+    pub async fn record<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        kind: EventKind,
+        user_id: Option<Uuid>,
+        session_id: Option<Uuid>,
+        client: &ClientInfo,
+        detail: Option<&str>,
+    ) -> anyhow::Result<()> {
+        store::events::record(
+            db,
+            store::events::NewEvent {
+                kind,
+                user_id,
+                session_id,
+                ip: client.ip.as_deref(),
+                user_agent: client.user_agent.as_deref(),
+                detail,
+                now: Utc::now(),
+            },
+        )
+        .await
+        .with_context(|| format!("cannot record the {} event", kind.as_str()))
+    }
+}
+
+/// `at` without its fraction of a second, as JWT times are.
+pub(super) fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
+}

@@ -1,0 +1,324 @@
+//! Typed settings from environment variables and the matching CLI flags.
+//!
+//! The variable names are a contract operators script against; the README
+//! lists every one with its default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// The shortest HS256 secret accepted, in bytes (RFC 7518 §3.2: at least the
+/// size of the hash output).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "authql",
+    version,
+    about = "A self-hosted authentication API for GraphQL frontends"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply, roll back or list database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
+    Schema,
+}
+
+#[derive(Clone, Copy, Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the most recent migration.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+/// The raw settings as given on the command line or in the environment.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "AUTHQL_LISTEN",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub listen: SocketAddr,
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://…`.
+    #[arg(
+        long,
+        env = "AUTHQL_DATABASE_URL",
+        default_value = "sqlite://authql.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+    /// `development` or `production`.
+    #[arg(
+        long = "env",
+        env = "AUTHQL_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub environment: Environment,
+    /// HS256 signing secret, at least 32 bytes.
+    #[arg(long, env = "AUTHQL_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// File holding the HS256 signing secret.
+    #[arg(
+        long,
+        env = "AUTHQL_JWT_SECRET_FILE",
+        conflicts_with = "jwt_secret",
+        global = true
+    )]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// `iss` claim written into and required of every token.
+    #[arg(
+        long,
+        env = "AUTHQL_JWT_ISSUER",
+        default_value = "authql",
+        global = true
+    )]
+    pub jwt_issuer: String,
+    /// `aud` claim written into and required of every token.
+    #[arg(
+        long,
+        env = "AUTHQL_JWT_AUDIENCE",
+        default_value = "authql",
+        global = true
+    )]
+    pub jwt_audience: String,
+    /// Lifetime of an access token.
+    #[arg(long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_duration, global = true)]
+    pub access_token_ttl: Duration,
+    /// Lifetime of a refresh token.
+    #[arg(long, env = "AUTHQL_REFRESH_TOKEN_TTL", default_value = "7d", value_parser = parse_duration, global = true)]
+    pub refresh_token_ttl: Duration,
+    /// Absolute lifetime of a session, however often it is refreshed.
+    #[arg(long, env = "AUTHQL_SESSION_MAX_LIFETIME", default_value = "30d", value_parser = parse_duration, global = true)]
+    pub session_max_lifetime: Duration,
+    /// How long a rotated refresh token may be presented again and get the same successor.
+    #[arg(long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = "5s", value_parser = parse_duration, global = true)]
+    pub refresh_reuse_grace: Duration,
+}
+
+/// A duration written like `90s`, `15m` or `7d`.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    humantime::parse_duration(raw.trim())
+        .map_err(|e| format!("{e} (write durations like 90s, 15m or 7d)"))
+}
+
+/// Settings the server runs with, checked and complete.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub environment: Environment,
+    pub jwt: JwtSettings,
+    pub lifetimes: TokenLifetimes,
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtSettings {
+    /// `Debug` prints `SecretString([REDACTED])`.
+    pub secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct TokenLifetimes {
+    pub access: Duration,
+    pub refresh: Duration,
+    pub session_max: Duration,
+    pub reuse_grace: Duration,
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        Self {
+            access: Duration::from_secs(15 * 60),
+            refresh: Duration::from_secs(7 * 24 * 3600),
+            session_max: Duration::from_secs(30 * 24 * 3600),
+            reuse_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Settings {
+    /// Checks the raw settings and resolves the signing secret: from the
+    /// variable, from the file, or (development only) generated once and kept
+    /// beside the database.
+    pub fn from_args(args: SettingsArgs) -> anyhow::Result<Self> {
+        let lifetimes = TokenLifetimes {
+            access: args.access_token_ttl,
+            refresh: args.refresh_token_ttl,
+            session_max: args.session_max_lifetime,
+            reuse_grace: args.refresh_reuse_grace,
+        };
+        for (name, value) in [
+            ("AUTHQL_ACCESS_TOKEN_TTL", lifetimes.access),
+            ("AUTHQL_REFRESH_TOKEN_TTL", lifetimes.refresh),
+            ("AUTHQL_SESSION_MAX_LIFETIME", lifetimes.session_max),
+        ] {
+            if value < Duration::from_secs(1) {
+                bail!("{name} must be at least 1s");
+            }
+        }
+        if args.jwt_issuer.trim().is_empty() || args.jwt_audience.trim().is_empty() {
+            bail!("AUTHQL_JWT_ISSUER and AUTHQL_JWT_AUDIENCE must not be empty");
+        }
+
+        let secret = match (args.jwt_secret, args.jwt_secret_file) {
+            (Some(secret), _) => SecretString::from(secret),
+            (None, Some(path)) => read_secret_file(&path)?,
+            (None, None) if args.environment == Environment::Production => bail!(
+                "AUTHQL_ENV=production requires a signing secret: set AUTHQL_JWT_SECRET or AUTHQL_JWT_SECRET_FILE"
+            ),
+            (None, None) => development_secret(&args.database_url)?,
+        };
+        check_secret(&secret)?;
+
+        Ok(Self {
+            listen: args.listen,
+            database_url: args.database_url,
+            environment: args.environment,
+            jwt: JwtSettings {
+                secret,
+                issuer: args.jwt_issuer,
+                audience: args.jwt_audience,
+            },
+            lifetimes,
+        })
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.environment == Environment::Development
+    }
+}
+
+fn check_secret(secret: &SecretString) -> anyhow::Result<()> {
+    let len = secret.expose_secret().len();
+    if len < MIN_SECRET_BYTES {
+        bail!(
+            "the JWT secret is {len} bytes long; HS256 needs at least {MIN_SECRET_BYTES} (generate one with `openssl rand -base64 48`)"
+        );
+    }
+    Ok(())
+}
+
+fn read_secret_file(path: &Path) -> anyhow::Result<SecretString> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read AUTHQL_JWT_SECRET_FILE {}", path.display()))?;
+    Ok(SecretString::from(
+        text.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
+}
+
+/// Where the generated development secret is kept: beside a SQLite database
+/// file, or in the working directory for any other database.
+pub fn development_secret_path(database_url: &str) -> PathBuf {
+    const FILE_NAME: &str = "authql.jwt-secret";
+    let sqlite_file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"));
+    match sqlite_file.and_then(|file| Path::new(file).parent()) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(FILE_NAME),
+        _ => PathBuf::from(FILE_NAME),
+    }
+}
+
+fn development_secret(database_url: &str) -> anyhow::Result<SecretString> {
+    let path = development_secret_path(database_url);
+    if path.exists() {
+        return read_secret_file(&path);
+    }
+    let mut bytes = [0u8; 48];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    write_private_file(&path, &secret).with_context(|| {
+        format!(
+            "cannot store the generated JWT secret in {}",
+            path.display()
+        )
+    })?;
+    tracing::warn!(
+        path = %path.display(),
+        "no AUTHQL_JWT_SECRET configured: generated a development secret; set one in production"
+    );
+    Ok(SecretString::from(secret))
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_written_with_a_unit() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
+        assert!(parse_duration("fifteen").is_err());
+    }
+
+    #[test]
+    fn the_development_secret_lives_beside_a_sqlite_file() {
+        assert_eq!(
+            development_secret_path("sqlite://data/authql.db?mode=rwc"),
+            PathBuf::from("data/authql.jwt-secret")
+        );
+        assert_eq!(
+            development_secret_path("sqlite://authql.db?mode=rwc"),
+            PathBuf::from("authql.jwt-secret")
+        );
+        assert_eq!(
+            development_secret_path("postgres://localhost/authql"),
+            PathBuf::from("authql.jwt-secret")
+        );
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        assert!(check_secret(&SecretString::from("short")).is_err());
+        assert!(check_secret(&SecretString::from("x".repeat(32))).is_ok());
+    }
+}

@@ -1,0 +1,121 @@
+//! The one place where errors become GraphQL errors with a stable
+//! `extensions.code`. Nothing internal reaches a client: unexpected errors
+//! are logged here (inside the request's span, so with its request id) and
+//! answered with an opaque message.
+
+use std::collections::BTreeMap;
+
+use async_graphql::{ErrorExtensions, Value};
+
+use crate::auth::AuthError;
+
+/// Stable error codes clients can rely on.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const TOKEN_MISUSED: &str = "TOKEN_MISUSED";
+    pub const INVALID_CREDENTIALS: &str = "INVALID_CREDENTIALS";
+    pub const INVALID_REFRESH_TOKEN: &str = "INVALID_REFRESH_TOKEN";
+    pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+}
+
+/// The message every unexpected error is answered with.
+pub const INTERNAL_MESSAGE: &str = "Internal server error";
+
+/// Offending input fields (by their GraphQL name) and what is wrong with each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<&'static str, &'static str>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, message: &'static str) {
+        self.0.entry(field).or_insert(message);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn to_value(&self) -> Value {
+        Value::Object(
+            self.0
+                .iter()
+                .map(|(field, message)| (async_graphql::Name::new(*field), Value::from(*message)))
+                .collect(),
+        )
+    }
+}
+
+/// Every error a resolver can answer with.
+#[derive(Debug)]
+pub enum ApiError {
+    Auth(AuthError),
+    BadUserInput(FieldErrors),
+    /// A resolver's context lacks what the server always provides.
+    Misconfigured(&'static str),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        Self::Auth(error)
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::BadUserInput(errors)
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        error.extend()
+    }
+}
+
+fn coded(message: &str, code: &'static str) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        match self {
+            Self::Auth(AuthError::Unauthenticated(reason)) => {
+                let reason = reason.as_str();
+                coded("Authentication required", code::UNAUTHENTICATED)
+                    .extend_with(|_, e| e.set("reason", reason))
+            }
+            Self::Auth(AuthError::TokenMisused) => coded(
+                "A token of the wrong kind was used here",
+                code::TOKEN_MISUSED,
+            ),
+            Self::Auth(AuthError::InvalidCredentials) => {
+                coded("Invalid e-mail or password", code::INVALID_CREDENTIALS)
+            }
+            Self::Auth(AuthError::InvalidRefreshToken) => {
+                coded("Invalid refresh token", code::INVALID_REFRESH_TOKEN)
+            }
+            Self::Auth(AuthError::EmailTaken) => {
+                let mut fields = FieldErrors::default();
+                fields.add("email", "is already registered");
+                coded(
+                    "This e-mail address is already registered",
+                    code::EMAIL_TAKEN,
+                )
+                .extend_with(|_, e| e.set("fields", fields.to_value()))
+            }
+            Self::BadUserInput(fields) => coded("Invalid input", code::BAD_USER_INPUT)
+                .extend_with(|_, e| e.set("fields", fields.to_value())),
+            Self::Auth(AuthError::Unexpected(error)) => {
+                tracing::error!(error = format!("{error:#}"), "unexpected error");
+                coded(INTERNAL_MESSAGE, code::INTERNAL_SERVER_ERROR)
+            }
+            Self::Misconfigured(what) => {
+                tracing::error!(what, "resolver context is missing server data");
+                coded(INTERNAL_MESSAGE, code::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! `/graphql`, following the GraphQL over HTTP specification.
+//!
+//! POST takes `application/json` only (anything else is 415, which also shuts
+//! out cross-site form posts); GET runs queries only (a mutation is 405 with
+//! `Allow: POST`); `Accept` picks `application/graphql-response+json` (the
+//! default) or `application/json` (406 when neither is acceptable); batches
+//! are refused; bodies over 64 KiB are 413. Browsers asking for HTML get
+//! GraphiQL in development.
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ServerError, Value};
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::web::Data;
+use poem::{Body, IntoResponse, Request, Response, handler};
+use serde_json::json;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::auth::{Bearer, ClientInfo, RequestCredentials};
+use crate::graphql::AuthqlSchema;
+use crate::graphql::errors::{INTERNAL_MESSAGE, code};
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+const MAX_USER_AGENT_CHARS: usize = 512;
+
+/// What the `/graphql` handler needs.
+#[derive(Clone)]
+pub struct GraphqlEndpoint {
+    pub schema: AuthqlSchema,
+    pub graphiql: bool,
+}
+
+/// The response media type the client asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseFormat {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl ResponseFormat {
+    /// Chooses by the `Accept` header: highest quality wins, ties and
+    /// wildcards go to `application/graphql-response+json`, as does a missing
+    /// header. `None` when neither type is acceptable.
+    pub fn negotiate(accept: Option<&str>) -> Option<Self> {
+        let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+            return Some(Self::GraphqlResponseJson);
+        };
+        let mut best: Option<(f32, Self)> = None;
+        for range in accept.split(',') {
+            let mut params = range.split(';');
+            let media = params
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            let quality = params
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let format = match media.as_str() {
+                GRAPHQL_RESPONSE_JSON | "application/*" | "*/*" => Self::GraphqlResponseJson,
+                JSON => Self::Json,
+                _ => continue,
+            };
+            if quality <= 0.0 {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((q, current)) => {
+                    quality > q
+                        || (quality == q
+                            && current == Self::Json
+                            && format == Self::GraphqlResponseJson)
+                }
+            };
+            if better {
+                best = Some((quality, format));
+            }
+        }
+        best.map(|(_, format)| format)
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+#[handler]
+pub async fn graphql(
+    req: &Request,
+    body: Body,
+    Data(endpoint): Data<&GraphqlEndpoint>,
+) -> Response {
+    let request_id = Uuid::new_v4();
+    let span = tracing::info_span!("request", %request_id, method = %req.method());
+    let mut response = serve(req, body, endpoint, request_id)
+        .instrument(span)
+        .await;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
+        headers.insert("x-request-id", value);
+    }
+    response
+}
+
+async fn serve(
+    req: &Request,
+    body: Body,
+    endpoint: &GraphqlEndpoint,
+    request_id: Uuid,
+) -> Response {
+    let method = req.method().clone();
+    if method != Method::GET && method != Method::POST {
+        return transport_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "Use GET or POST",
+        )
+        .with_header(header::ALLOW, "GET, POST")
+        .into_response();
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    if method == Method::GET && endpoint.graphiql && accept.is_some_and(|a| a.contains("text/html"))
+    {
+        return graphiql_page();
+    }
+    let Some(format) = ResponseFormat::negotiate(accept) else {
+        return transport_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "Accept application/graphql-response+json or application/json",
+        );
+    };
+
+    let mut request = match read_request(req, body, &method).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+
+    let operation_name = request.operation_name.clone();
+    let operation_type = match request.parsed_query() {
+        Ok(document) => selected_operation_type(&document.operations, operation_name.as_deref()),
+        Err(error) => {
+            return render(
+                async_graphql::Response::from_errors(vec![error]),
+                format,
+                request_id,
+                true,
+            );
+        }
+    };
+    if method == Method::GET && operation_type == Some(OperationType::Mutation) {
+        return transport_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "Mutations must use POST",
+        )
+        .with_header(header::ALLOW, "POST")
+        .into_response();
+    }
+
+    let request = request
+        .data(RequestCredentials::new(Bearer::from_header(
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        )))
+        .data(client_info(req));
+    let response = endpoint.schema.execute(request).await;
+    render(response, format, request_id, false)
+}
+
+/// The GraphQL request of a GET (query string) or POST (JSON body).
+async fn read_request(
+    req: &Request,
+    body: Body,
+    method: &Method,
+) -> Result<async_graphql::Request, Response> {
+    if *method == Method::GET {
+        return parse_get_parameters(req.uri().query().unwrap_or_default())
+            .map_err(|message| transport_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if content_type.as_deref() != Some(JSON) {
+        return Err(transport_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "POST bodies must be application/json",
+        ));
+    }
+    let bytes = body
+        .into_bytes_limit(MAX_BODY_BYTES)
+        .await
+        .map_err(|e| match e {
+            poem::error::ReadBodyError::PayloadTooLarge => transport_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "Request bodies are limited to 64 KiB",
+            ),
+            _ => transport_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "Cannot read the request body",
+            ),
+        })?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(transport_error(
+            StatusCode::BAD_REQUEST,
+            "BATCHING_NOT_SUPPORTED",
+            "Batched requests are not supported: send one operation per request",
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|_| {
+        transport_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "The body must be a JSON object with a string `query`",
+        )
+    })
+}
+
+/// The parameters of a GET request, named as the GraphQL over HTTP spec names
+/// them (async-graphql's own parser expects `operation_name`).
+#[derive(serde::Deserialize)]
+struct GetParameters {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn parse_get_parameters(query_string: &str) -> Result<async_graphql::Request, String> {
+    let params: GetParameters = serde_urlencoded::from_str(query_string)
+        .map_err(|e| format!("Invalid query string: {e}"))?;
+    let query = params
+        .query
+        .filter(|q| !q.trim().is_empty())
+        .ok_or("The `query` parameter is required")?;
+    let mut request = async_graphql::Request::new(query);
+    request.operation_name = params.operation_name.filter(|name| !name.is_empty());
+    if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
+        request.variables =
+            serde_json::from_str(&variables).map_err(|_| "`variables` must be a JSON object")?;
+    }
+    if let Some(extensions) = params.extensions.filter(|e| !e.is_empty()) {
+        request.extensions =
+            serde_json::from_str(&extensions).map_err(|_| "`extensions` must be a JSON object")?;
+    }
+    Ok(request)
+}
+
+/// The type of the operation that will run, when it can be told.
+fn selected_operation_type(
+    operations: &DocumentOperations,
+    name: Option<&str>,
+) -> Option<OperationType> {
+    match (operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+fn client_info(req: &Request) -> ClientInfo {
+    ClientInfo {
+        ip: req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|addr| addr.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+    }
+}
+
+/// Serialises a GraphQL response. Every error gets a code; an error without
+/// one is a request error (parse, validation, limits) when nothing ran, and
+/// otherwise something unexpected whose text is replaced. Request errors have
+/// no `data` and, as `application/graphql-response+json`, status 400.
+fn render(
+    mut response: async_graphql::Response,
+    format: ResponseFormat,
+    request_id: Uuid,
+    parse_failed: bool,
+) -> Response {
+    let request_error = parse_failed
+        || (response.data == Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty()));
+    for error in &mut response.errors {
+        classify(error, request_error, parse_failed, request_id);
+    }
+
+    let mut body = serde_json::Map::new();
+    if !request_error {
+        body.insert("data".into(), json!(response.data));
+    }
+    if !response.errors.is_empty() {
+        body.insert("errors".into(), json!(response.errors));
+    }
+    if !response.extensions.is_empty() {
+        body.insert("extensions".into(), json!(response.extensions));
+    }
+    let status = if request_error && format == ResponseFormat::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Response::builder()
+        .status(status)
+        .content_type(format.content_type())
+        .body(serde_json::Value::Object(body).to_string())
+}
+
+fn error_code(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.clone()),
+        _ => None,
+    }
+}
+
+fn classify(error: &mut ServerError, request_error: bool, parse_failed: bool, request_id: Uuid) {
+    let code = match error_code(error) {
+        Some(code) => code,
+        None if parse_failed => code::GRAPHQL_PARSE_FAILED.to_owned(),
+        None if request_error => code::GRAPHQL_VALIDATION_FAILED.to_owned(),
+        None => {
+            tracing::error!(error = %error.message, path = ?error.path, "uncoded error during execution");
+            error.message = INTERNAL_MESSAGE.to_owned();
+            error.source = None;
+            code::INTERNAL_SERVER_ERROR.to_owned()
+        }
+    };
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if code == code::INTERNAL_SERVER_ERROR {
+        extensions.set("requestId", request_id.to_string());
+    }
+    extensions.set("code", code);
+}
+
+/// An error of the HTTP exchange itself, before any GraphQL ran.
+fn transport_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(body.to_string())
+}
+
+fn graphiql_page() -> Response {
+    let html = async_graphql::http::GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("authql GraphiQL")
+        .finish();
+    Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .body(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ResponseFormat::{self, GraphqlResponseJson, Json};
+
+    #[test]
+    fn a_missing_or_wildcard_accept_gets_graphql_response_json() {
+        assert_eq!(ResponseFormat::negotiate(None), Some(GraphqlResponseJson));
+        assert_eq!(
+            ResponseFormat::negotiate(Some("*/*")),
+            Some(GraphqlResponseJson)
+        );
+        assert_eq!(
+            ResponseFormat::negotiate(Some("application/*")),
+            Some(GraphqlResponseJson)
+        );
+    }
+
+    #[test]
+    fn quality_values_decide() {
+        assert_eq!(
+            ResponseFormat::negotiate(Some("application/json")),
+            Some(Json)
+        );
+        assert_eq!(
+            ResponseFormat::negotiate(Some(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
+            Some(Json)
+        );
+        assert_eq!(
+            ResponseFormat::negotiate(Some("application/json, application/graphql-response+json")),
+            Some(GraphqlResponseJson)
+        );
+    }
+
+    #[test]
+    fn nothing_acceptable_is_none() {
+        assert_eq!(ResponseFormat::negotiate(Some("text/plain")), None);
+        assert_eq!(
+            ResponseFormat::negotiate(Some("application/json;q=0")),
+            None
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! authql: a self-hosted authentication API for GraphQL frontends.
+//!
+//! Data flows one way: [`http`] → [`graphql`] → [`auth`] / [`domain`] →
+//! [`store`] → database.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,48 @@
+use std::process::ExitCode;
+
+use authql::config::{Cli, Command, Settings};
+use authql::startup::{self, Application};
+use authql::{graphql, telemetry};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("authql: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line: the error and its causes, never a backtrace.
+            eprintln!("authql: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate { action } => startup::migrate(&cli.settings.database_url, action).await,
+        Command::Serve => {
+            let settings = Settings::from_args(cli.settings)?;
+            let listen = settings.listen;
+            let development = settings.is_development();
+            let app = Application::build(settings).await?;
+            tracing::info!(%listen, port = app.port(), development, "authql is listening; GraphQL at /graphql");
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,44 @@
+use chrono::{DateTime, Utc};
+use entity::user;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+/// A user about to be inserted.
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<user::Model, DbErr> {
+    user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        name: Set(new.name.to_owned()),
+        email: Set(new.email.to_owned()),
+        password_hash: Set(new.password_hash),
+        roles: Set(user::Roles(new.roles)),
+        created_at: Set(new.now),
+        updated_at: Set(new.now),
+    }
+    .insert(db)
+    .await
+}
+
+/// Looks a user up by an e-mail address already trimmed and lower-cased.
+pub async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id).one(db).await
+}

@@ -1,0 +1,195 @@
+//! The `authql` binary: start-up checks, subcommands, one-line failures.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_authql");
+
+/// The binary with a clean environment, run in `dir`.
+fn authql(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.env_clear().env("RUST_LOG", "warn").current_dir(dir);
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.stdin(Stdio::null()).output().expect("authql runs")
+}
+
+/// Asserts a failed start: non-zero exit, one line on stderr, no panic.
+fn assert_refused(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "expected failure, stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "stderr lacks {expected:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("authql:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+}
+
+#[test]
+fn production_without_a_secret_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path()).args(["--env", "production", "--listen", "127.0.0.1:0"]));
+    assert_refused(&output, "AUTHQL_JWT_SECRET");
+    assert!(!dir.path().join("authql.jwt-secret").exists());
+}
+
+#[test]
+fn a_secret_shorter_than_32_bytes_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path())
+        .env("AUTHQL_JWT_SECRET", "too-short")
+        .env("AUTHQL_LISTEN", "127.0.0.1:0"));
+    assert_refused(&output, "at least 32");
+}
+
+#[test]
+fn a_bad_duration_is_refused_with_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path()).env("AUTHQL_ACCESS_TOKEN_TTL", "fifteen minutes"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("access-token-ttl") || stderr.contains("AUTHQL_ACCESS_TOKEN_TTL"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_busy_port_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = run(authql(dir.path())
+        .env("AUTHQL_JWT_SECRET", "x".repeat(40))
+        .env("AUTHQL_LISTEN", &address));
+    assert_refused(&output, &format!("cannot listen on {address}"));
+}
+
+#[test]
+fn an_unreachable_database_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path())
+        .env("AUTHQL_JWT_SECRET", "x".repeat(40))
+        .env("AUTHQL_LISTEN", "127.0.0.1:0")
+        .env(
+            "AUTHQL_DATABASE_URL",
+            "sqlite:///nonexistent-dir/deeper/authql.db?mode=rw",
+        ));
+    assert_refused(&output, "cannot connect to the database");
+}
+
+#[test]
+fn the_schema_subcommand_prints_the_committed_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path()).arg("schema"));
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
+}
+
+#[test]
+fn migrate_up_status_and_down_work_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    assert!(
+        run(authql(dir.path())
+            .args(["migrate", "up"])
+            .env("AUTHQL_DATABASE_URL", &url))
+        .status
+        .success()
+    );
+    let status = run(authql(dir.path())
+        .args(["migrate", "status"])
+        .env("AUTHQL_DATABASE_URL", &url));
+    let listing = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(listing.matches("Applied").count(), 4, "{listing}");
+    assert!(
+        run(authql(dir.path())
+            .args(["migrate", "down"])
+            .env("AUTHQL_DATABASE_URL", &url))
+        .status
+        .success()
+    );
+    let status = run(authql(dir.path())
+        .args(["migrate", "status"])
+        .env("AUTHQL_DATABASE_URL", &url));
+    let listing = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(listing.matches("Applied").count(), 3, "{listing}");
+    assert!(
+        listing.contains("m20261122_000004_create_auth_events"),
+        "{listing}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn development_generates_a_private_secret_once_and_keeps_it() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let secret_path = dir.path().join("authql.jwt-secret");
+    let start = || {
+        authql(dir.path())
+            .env("AUTHQL_LISTEN", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("authql starts")
+    };
+    let wait_for = |condition: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !condition() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        condition()
+    };
+
+    let mut first = start();
+    assert!(
+        wait_for(&|| dir.path().join("authql.db").exists()),
+        "the database was created"
+    );
+    first.kill().unwrap();
+    let output = first.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("generated a development secret"),
+        "{stderr}"
+    );
+    let secret = std::fs::read_to_string(&secret_path).unwrap();
+    assert!(secret.len() >= 32);
+    let mode = std::fs::metadata(&secret_path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let mut second = start();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        second.try_wait().unwrap().is_none(),
+        "the second start keeps running"
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&secret_path).unwrap(),
+        secret,
+        "the secret survives a restart"
+    );
+}

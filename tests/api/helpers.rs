@@ -1,0 +1,328 @@
+//! Spawns the real server on a random port with a fresh database, and speaks
+//! HTTP to it as a client would.
+
+use authql::config::{Environment, JwtSettings, Settings, TokenLifetimes};
+use authql::startup::Application;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entity::prelude::*;
+use entity::{auth_event, refresh_token, session};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The signing secret every test server uses, so tests can forge tokens.
+pub const SECRET: &str = "integration-test-secret-0123456789-abcdefghij";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    _dir: tempfile::TempDir,
+}
+
+/// A server with the default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server whose settings `configure` may change first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("authql.db").display()
+    );
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().expect("loopback address"),
+        database_url,
+        environment: Environment::Development,
+        jwt: JwtSettings {
+            secret: SecretString::from(SECRET),
+            issuer: "authql".into(),
+            audience: "authql".into(),
+        },
+        lifetimes: TokenLifetimes::default(),
+    };
+    configure(&mut settings);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("the server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let db = authql::store::connect(&settings.database_url)
+        .await
+        .expect("the test connects to the database");
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .user_agent("authql-tests/1.0")
+            .build()
+            .expect("http client"),
+        db,
+        _dir: dir,
+    }
+}
+
+/// A GraphQL response as a client sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    /// `extensions.code` of the first error.
+    pub fn code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+
+    /// `extensions.reason` of the first error.
+    pub fn reason(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["reason"].as_str()
+    }
+
+    pub fn message(&self) -> Option<&str> {
+        self.body["errors"][0]["message"].as_str()
+    }
+
+    pub fn data(&self, field: &str) -> &Value {
+        &self.body["data"][field]
+    }
+
+    /// Asserts the call succeeded and returns `data.<field>`.
+    pub fn ok(&self, field: &str) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "expected success, got {}",
+            self.body
+        );
+        self.data(field)
+    }
+}
+
+/// Tokens from an `AuthPayload`.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+}
+
+impl Tokens {
+    pub fn from_payload(payload: &Value) -> Self {
+        Self {
+            access: payload["accessToken"]
+                .as_str()
+                .expect("accessToken")
+                .to_owned(),
+            refresh: payload["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_owned(),
+            user_id: payload["user"]["id"].as_str().expect("user.id").to_owned(),
+        }
+    }
+}
+
+pub const AUTH_PAYLOAD: &str = "accessToken tokenType accessExpiresIn accessTokenExpiresAt refreshToken \
+     refreshExpiresIn refreshTokenExpiresAt user { id name email roles createdAt }";
+
+impl TestApp {
+    pub fn url(&self) -> String {
+        format!("{}/graphql", self.address)
+    }
+
+    /// POSTs a GraphQL request as JSON, optionally with a Bearer token.
+    pub async fn graphql(&self, query: &str, variables: Value, bearer: Option<&str>) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url())
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        Reply::read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn register(&self, name: &str, email: &str, password: &str) -> Reply {
+        self.graphql(
+            &format!("mutation($input: RegisterInput!) {{ register(input: $input) {{ {AUTH_PAYLOAD} }} }}"),
+            json!({ "input": {
+                "name": name, "email": email, "password": password, "passwordConfirmation": password
+            }}),
+            None,
+        )
+        .await
+    }
+
+    /// Registers a fresh user and returns its tokens.
+    pub async fn signed_up(&self) -> Tokens {
+        let email = format!("user-{}@example.com", Uuid::new_v4());
+        let reply = self.register("Ada Lovelace", &email, PASSWORD).await;
+        Tokens::from_payload(reply.ok("register"))
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.graphql(
+            &format!(
+                "mutation($input: LoginInput!) {{ login(input: $input) {{ {AUTH_PAYLOAD} }} }}"
+            ),
+            json!({ "input": { "email": email, "password": password } }),
+            None,
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.graphql(
+            &format!(
+                "mutation($token: String) {{ refresh(refreshToken: $token) {{ {AUTH_PAYLOAD} }} }}"
+            ),
+            json!({ "token": refresh_token }),
+            None,
+        )
+        .await
+    }
+
+    pub async fn logout(&self, bearer: Option<&str>, refresh_token: Option<&str>) -> Reply {
+        self.graphql(
+            "mutation($token: String) { logout(refreshToken: $token) { revokedSessions } }",
+            json!({ "token": refresh_token }),
+            bearer,
+        )
+        .await
+    }
+
+    pub async fn me(&self, bearer: Option<&str>) -> Reply {
+        self.graphql(
+            "{ me { id name email roles createdAt } }",
+            json!({}),
+            bearer,
+        )
+        .await
+    }
+
+    pub async fn session(&self, bearer: &str) -> Reply {
+        self.graphql(
+            "{ session { id createdAt refreshedAt expiresAt userAgent ip current } }",
+            json!({}),
+            Some(bearer),
+        )
+        .await
+    }
+
+    pub async fn renew_access_token(&self, bearer: &str) -> Reply {
+        self.graphql(
+            "mutation { renewAccessToken { accessToken tokenType accessExpiresIn accessTokenExpiresAt } }",
+            json!({}),
+            Some(bearer),
+        )
+        .await
+    }
+
+    pub async fn refresh_token_rows(&self, session_id: Uuid) -> Vec<refresh_token::Model> {
+        RefreshToken::find()
+            .filter(refresh_token::Column::SessionId.eq(session_id))
+            .order_by_asc(refresh_token::Column::IssuedAt)
+            .all(&self.db)
+            .await
+            .expect("refresh tokens readable")
+    }
+
+    pub async fn session_row(&self, session_id: Uuid) -> session::Model {
+        Session::find_by_id(session_id)
+            .one(&self.db)
+            .await
+            .expect("sessions readable")
+            .expect("the session exists")
+    }
+
+    pub async fn event_kinds(&self) -> Vec<String> {
+        AuthEvent::find()
+            .order_by_asc(auth_event::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .expect("events readable")
+            .into_iter()
+            .map(|event| event.kind)
+            .collect()
+    }
+}
+
+impl Reply {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.text().await.expect("response body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Self {
+            status,
+            content_type,
+            body,
+        }
+    }
+}
+
+/// The decoded header and claims of a JWT, without verifying it.
+pub fn decode_jwt(token: &str) -> (Value, Value) {
+    let mut parts = token.split('.');
+    let mut next = || {
+        let part = parts.next().expect("a JWT part");
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+    };
+    (next(), next())
+}
+
+pub fn claim_uuid(token: &str, claim: &str) -> Uuid {
+    decode_jwt(token).1[claim]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("claim {claim} is a UUID"))
+}
+
+/// Signs arbitrary header and claims with HS256 and `secret`.
+pub fn sign_jwt(header: &Value, claims: &Value, secret: &str) -> String {
+    use hmac_sign::sign;
+    let encode = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("JSON"));
+    let message = format!("{}.{}", encode(header), encode(claims));
+    let signature = sign(message.as_bytes(), secret.as_bytes());
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// Rebuilds `token` with changed claims, re-signed with `secret`.
+pub fn resign(token: &str, secret: &str, change: impl FnOnce(&mut Value, &mut Value)) -> String {
+    let (mut header, mut claims) = decode_jwt(token);
+    change(&mut header, &mut claims);
+    sign_jwt(&header, &claims, secret)
+}
+
+/// HMAC-SHA256 through jsonwebtoken itself, so the tests need no second
+/// crypto crate: an HS256 JWT's signature is exactly that.
+mod hmac_sign {
+    use jsonwebtoken::{Algorithm, EncodingKey};
+
+    pub fn sign(message: &[u8], secret: &[u8]) -> Vec<u8> {
+        let signature = jsonwebtoken::crypto::sign(
+            message,
+            &EncodingKey::from_secret(secret),
+            Algorithm::HS256,
+        )
+        .expect("HS256 signs");
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
+            .expect("base64url signature")
+    }
+}
+
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}

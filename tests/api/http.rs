@@ -1,0 +1,365 @@
+//! GraphQL over HTTP: methods, media types, status codes, limits, GraphiQL.
+
+use serde_json::json;
+
+use crate::helpers::{Reply, spawn_app};
+
+#[tokio::test]
+async fn get_runs_queries_with_operation_name() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url())
+        .query(&[
+            (
+                "query",
+                "query A { a: __typename } query B { b: __typename }",
+            ),
+            ("operationName", "B"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply
+            .content_type
+            .starts_with("application/graphql-response+json")
+    );
+    assert_eq!(reply.body["data"], json!({ "b": "Query" }));
+}
+
+#[tokio::test]
+async fn post_honours_operation_name() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url())
+        .json(&json!({ "query": "query A { a: __typename } query B { b: __typename }", "operationName": "A" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        Reply::read(response).await.body["data"],
+        json!({ "a": "Query" })
+    );
+}
+
+#[tokio::test]
+async fn a_mutation_over_get_is_405_allowing_post() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url())
+        .query(&[("query", "mutation { logout { revokedSessions } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+}
+
+#[tokio::test]
+async fn other_methods_are_405() {
+    let app = spawn_app().await;
+    let response = app.client.put(app.url()).body("{}").send().await.unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET, POST");
+}
+
+#[tokio::test]
+async fn post_bodies_other_than_json_are_415() {
+    let app = spawn_app().await;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = app
+            .client
+            .post(app.url())
+            .header("content-type", content_type)
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415, "{content_type}");
+    }
+    let response = app
+        .client
+        .post(app.url())
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415, "no content type");
+}
+
+#[tokio::test]
+async fn json_with_a_charset_is_accepted() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url())
+        .header("content-type", "application/json; charset=utf-8")
+        .body(r#"{"query":"{ __typename }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_413() {
+    let app = spawn_app().await;
+    let padding = " ".repeat(64 * 1024);
+    let response = app
+        .client
+        .post(app.url())
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"query":"{{ __typename }}"}}{padding}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn an_unacceptable_accept_header_is_406() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url())
+        .header("accept", "text/plain")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 406);
+}
+
+#[tokio::test]
+async fn accept_application_json_gets_json_and_200_even_for_request_errors() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url())
+        .header("accept", "application/json")
+        .json(&json!({ "query": "{ noSuchField }" }))
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.content_type.starts_with("application/json"));
+    assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
+}
+
+#[tokio::test]
+async fn request_errors_as_graphql_response_json_are_400_without_data() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url())
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{ noSuchField }" }))
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.get("data").is_none());
+    assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
+
+    let reply = app.graphql("{ me { id ", json!({}), None).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.code(), Some("GRAPHQL_PARSE_FAILED"));
+}
+
+#[tokio::test]
+async fn field_errors_are_200_with_data() {
+    let app = spawn_app().await;
+    let reply = app.me(None).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.get("data").is_some());
+}
+
+#[tokio::test]
+async fn batched_requests_are_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url())
+        .json(&json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]))
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.code(), Some("BATCHING_NOT_SUPPORTED"));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_graphql_request_is_400() {
+    let app = spawn_app().await;
+    for body in ["not json", r#"{"query": 42}"#, "{}"] {
+        let response = app
+            .client
+            .post(app.url())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn responses_are_not_cached_and_carry_a_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url())
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok());
+}
+
+#[tokio::test]
+async fn browsers_get_graphiql_in_development() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url())
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.text().await.unwrap().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn production_serves_no_graphiql_and_no_introspection() {
+    let app =
+        crate::helpers::spawn_app_with(|s| s.environment = authql::config::Environment::Production)
+            .await;
+    let response = app
+        .client
+        .get(app.url())
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default(),
+        "text/html; charset=utf-8"
+    );
+    let reply = app
+        .graphql("{ __schema { types { name } } }", json!({}), None)
+        .await;
+    assert_eq!(
+        reply.body["data"]["__schema"],
+        serde_json::Value::Null,
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn the_introspection_query_graphiql_sends_fits_the_limits() {
+    let app = spawn_app().await;
+    let reply = app.graphql(INTROSPECTION, json!({}), None).await;
+    assert!(reply.ok("__schema")["types"].as_array().unwrap().len() > 10);
+}
+
+#[tokio::test]
+async fn overly_deep_queries_are_refused() {
+    let app = spawn_app().await;
+    let deep = format!(
+        "{{ __schema {{ types {{ {} name {} }} }} }}",
+        "ofType { ".repeat(20),
+        "} ".repeat(20)
+    );
+    let reply = app.graphql(&deep, json!({}), None).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
+}
+
+#[tokio::test]
+async fn healthz_is_200_when_the_database_answers() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
+}
+
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}
+"#;
+
+#[tokio::test]
+async fn get_takes_variables_as_json_and_requires_a_query() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url())
+        .query(&[
+            (
+                "query",
+                "query($wanted: Boolean!) { me @include(if: $wanted) { id } }",
+            ),
+            ("variables", r#"{"wanted": false}"#),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // Without the variable this would be a validation error (400).
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.get("errors").is_none(), "{}", reply.body);
+
+    let response = app.client.get(app.url()).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+}

@@ -1,0 +1,108 @@
+//! `logout`: the session ends, access tokens included.
+
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, SECRET, Tokens, claim_uuid, now_secs, resign, spawn_app};
+
+#[tokio::test]
+async fn logout_with_the_access_token_ends_every_token_of_the_session() {
+    let app = spawn_app().await;
+    let first = app.signed_up().await;
+    let rotated = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+
+    let reply = app.logout(Some(&rotated.access), None).await;
+    assert_eq!(reply.ok("logout")["revokedSessions"], 1);
+
+    for access in [&first.access, &rotated.access] {
+        let me = app.me(Some(access)).await;
+        assert_eq!(me.code(), Some("UNAUTHENTICATED"));
+        assert_eq!(me.reason(), Some("revoked"));
+    }
+    for refresh in [&first.refresh, &rotated.refresh] {
+        assert_eq!(
+            app.refresh(refresh).await.code(),
+            Some("INVALID_REFRESH_TOKEN")
+        );
+    }
+    let session = app.session_row(claim_uuid(&first.access, "sid")).await;
+    assert_eq!(session.revoked_reason.as_deref(), Some("logout"));
+    assert!(app.event_kinds().await.contains(&"logout".to_owned()));
+}
+
+#[tokio::test]
+async fn logout_with_only_a_refresh_token_ends_its_session() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let reply = app.logout(None, Some(&tokens.refresh)).await;
+    assert_eq!(reply.ok("logout")["revokedSessions"], 1);
+    assert_eq!(app.me(Some(&tokens.access)).await.reason(), Some("revoked"));
+    assert_eq!(
+        app.refresh(&tokens.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+}
+
+#[tokio::test]
+async fn logout_with_an_expired_access_token_falls_back_to_the_refresh_token() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let expired = resign(&tokens.access, SECRET, |_, claims| {
+        claims["exp"] = json!(now_secs() - 60)
+    });
+    let reply = app.logout(Some(&expired), Some(&tokens.refresh)).await;
+    assert_eq!(reply.ok("logout")["revokedSessions"], 1);
+    assert_eq!(
+        app.refresh(&tokens.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+}
+
+#[tokio::test]
+async fn logout_without_any_token_is_unauthenticated() {
+    let app = spawn_app().await;
+    let reply = app.logout(None, None).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("missing"));
+}
+
+#[tokio::test]
+async fn logout_refuses_a_refresh_token_as_bearer_and_bad_refresh_tokens() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    assert_eq!(
+        app.logout(Some(&tokens.refresh), None).await.code(),
+        Some("TOKEN_MISUSED")
+    );
+    assert_eq!(
+        app.logout(None, Some(&tokens.access)).await.code(),
+        Some("TOKEN_MISUSED")
+    );
+    assert_eq!(
+        app.logout(None, Some("garbage")).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+    // Nothing was ended.
+    app.me(Some(&tokens.access)).await.ok("me");
+}
+
+#[tokio::test]
+async fn logout_leaves_the_users_other_sessions_alone() {
+    let app = spawn_app().await;
+    app.register("Ada", "ada@example.com", PASSWORD)
+        .await
+        .ok("register");
+    let phone = Tokens::from_payload(app.login("ada@example.com", PASSWORD).await.ok("login"));
+    let laptop = Tokens::from_payload(app.login("ada@example.com", PASSWORD).await.ok("login"));
+    app.logout(Some(&phone.access), None).await.ok("logout");
+    app.me(Some(&laptop.access)).await.ok("me");
+    app.refresh(&laptop.refresh).await.ok("refresh");
+}
+
+#[tokio::test]
+async fn logging_out_twice_with_the_refresh_token_is_refused_the_second_time() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    app.logout(None, Some(&tokens.refresh)).await.ok("logout");
+    let again = app.logout(None, Some(&tokens.refresh)).await;
+    assert_eq!(again.code(), Some("INVALID_REFRESH_TOKEN"));
+}

@@ -1,0 +1,92 @@
+//! `session` and `renewAccessToken`.
+
+use std::time::Duration;
+
+use crate::helpers::{claim_uuid, decode_jwt, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn session_describes_the_access_tokens_session() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let reply = app.session(&tokens.access).await;
+    let session = reply.ok("session");
+    assert_eq!(session["id"], claim_uuid(&tokens.access, "sid").to_string());
+    assert_eq!(session["current"], true);
+    assert_eq!(session["userAgent"], "authql-tests/1.0");
+    assert_eq!(session["ip"], "127.0.0.1");
+    for field in ["createdAt", "refreshedAt", "expiresAt"] {
+        chrono::DateTime::parse_from_rfc3339(session[field].as_str().unwrap()).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn session_requires_an_access_token() {
+    let app = spawn_app().await;
+    let reply = app
+        .graphql("{ session { id } }", serde_json::json!({}), None)
+        .await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn renew_access_token_issues_a_new_token_for_the_same_session() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let reply = app.renew_access_token(&tokens.access).await;
+    let payload = reply.ok("renewAccessToken");
+    let renewed = payload["accessToken"].as_str().unwrap();
+    assert_eq!(payload["tokenType"], "Bearer");
+    assert_ne!(renewed, tokens.access);
+    assert_eq!(
+        claim_uuid(renewed, "sid"),
+        claim_uuid(&tokens.access, "sid")
+    );
+    assert_ne!(
+        claim_uuid(renewed, "jti"),
+        claim_uuid(&tokens.access, "jti")
+    );
+    assert_eq!(decode_jwt(renewed).0["typ"], "at+jwt");
+    app.me(Some(renewed)).await.ok("me");
+}
+
+#[tokio::test]
+async fn a_renewed_access_token_never_outlives_the_current_refresh_token() {
+    let app = spawn_app_with(|s| {
+        s.lifetimes.access = Duration::from_secs(3600);
+        s.lifetimes.refresh = Duration::from_secs(60);
+    })
+    .await;
+    let tokens = app.signed_up().await;
+    let refresh_exp = decode_jwt(&tokens.refresh).1["exp"].as_i64().unwrap();
+    let reply = app.renew_access_token(&tokens.access).await;
+    let renewed = reply.ok("renewAccessToken")["accessToken"]
+        .as_str()
+        .unwrap();
+    assert!(decode_jwt(renewed).1["exp"].as_i64().unwrap() <= refresh_exp);
+    assert!(
+        reply.ok("renewAccessToken")["accessExpiresIn"]
+            .as_i64()
+            .unwrap()
+            <= 60
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_session_gets_no_renewed_access_token() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    app.logout(Some(&tokens.access), None).await.ok("logout");
+    let reply = app.renew_access_token(&tokens.access).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("revoked"));
+}
+
+#[tokio::test]
+async fn renew_access_token_refuses_a_refresh_token() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    assert_eq!(
+        app.renew_access_token(&tokens.refresh).await.code(),
+        Some("TOKEN_MISUSED")
+    );
+}

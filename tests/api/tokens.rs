@@ -1,0 +1,233 @@
+//! Access-token validation, seen through the guarded `me` query.
+
+use serde_json::json;
+
+use crate::helpers::{SECRET, decode_jwt, now_secs, resign, sign_jwt, spawn_app};
+
+#[tokio::test]
+async fn me_returns_the_signed_in_user() {
+    let app = spawn_app().await;
+    let reply = app
+        .register("Ada Lovelace", "Ada@Example.com", "correct horse battery")
+        .await;
+    let tokens = crate::helpers::Tokens::from_payload(reply.ok("register"));
+
+    let me = app.me(Some(&tokens.access)).await;
+    let user = me.ok("me");
+    assert_eq!(user["id"], tokens.user_id.as_str());
+    assert_eq!(user["name"], "Ada Lovelace");
+    assert_eq!(user["email"], "ada@example.com");
+    assert_eq!(user["roles"], json!(["user"]));
+}
+
+#[tokio::test]
+async fn issued_tokens_carry_the_documented_headers_and_claims() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+
+    let (access_header, access) = decode_jwt(&tokens.access);
+    assert_eq!(access_header["alg"], "HS256");
+    assert_eq!(access_header["typ"], "at+jwt");
+    assert_eq!(access["xtype"], "auth");
+    assert_eq!(access["iss"], "authql");
+    assert_eq!(access["aud"], "authql");
+    assert_eq!(access["sub"], tokens.user_id.as_str());
+    assert_eq!(access["roles"], json!(["user"]));
+    let lifetime = access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap();
+    assert_eq!(lifetime, 15 * 60);
+
+    let (refresh_header, refresh) = decode_jwt(&tokens.refresh);
+    assert_eq!(refresh_header["typ"], "refresh+jwt");
+    assert_eq!(refresh["xtype"], "refresh");
+    assert_eq!(refresh["xpair"], access["jti"]);
+    assert_eq!(refresh["sid"], access["sid"]);
+    assert_ne!(refresh["jti"], access["jti"]);
+    let lifetime = refresh["exp"].as_i64().unwrap() - refresh["iat"].as_i64().unwrap();
+    assert_eq!(lifetime, 7 * 24 * 3600);
+}
+
+#[tokio::test]
+async fn a_guarded_field_without_a_token_is_unauthenticated_missing() {
+    let app = spawn_app().await;
+    let reply = app.me(None).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("missing"));
+    assert_eq!(reply.body["data"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn a_header_that_is_not_a_bearer_jwt_is_malformed() {
+    let app = spawn_app().await;
+    for header in ["Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "Bearer a.b.c"] {
+        let response = app
+            .client
+            .post(app.url())
+            .header("authorization", header)
+            .json(&json!({ "query": "{ me { id } }" }))
+            .send()
+            .await
+            .unwrap();
+        let reply = crate::helpers::Reply::read(response).await;
+        assert_eq!(reply.code(), Some("UNAUTHENTICATED"), "{header}");
+        assert_eq!(reply.reason(), Some("malformed"), "{header}");
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_payload_is_invalid() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    // Swap in a different payload but keep the original signature.
+    let parts: Vec<&str> = tokens.access.split('.').collect();
+    let (_, mut claims) = decode_jwt(&tokens.access);
+    claims["roles"] = json!(["user", "admin"]);
+    let payload = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        serde_json::to_vec(&claims).unwrap(),
+    );
+    let tampered = format!("{}.{}.{}", parts[0], payload, parts[2]);
+
+    let reply = app.me(Some(&tampered)).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("invalid"));
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_secret_is_invalid() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let forged = resign(
+        &tokens.access,
+        "another-secret-that-is-long-enough-0123456789",
+        |_, _| {},
+    );
+    let reply = app.me(Some(&forged)).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("invalid"));
+}
+
+#[tokio::test]
+async fn alg_none_and_other_algorithms_are_rejected() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let (_, claims) = decode_jwt(&tokens.access);
+    let encode = |v: &serde_json::Value| {
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            serde_json::to_vec(v).unwrap(),
+        )
+    };
+    let unsigned = format!(
+        "{}.{}.",
+        encode(&json!({ "alg": "none", "typ": "at+jwt" })),
+        encode(&claims)
+    );
+    let reply = app.me(Some(&unsigned)).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("invalid"));
+
+    // HS512 with the right secret is still not the configured algorithm.
+    let hs512 = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            typ: Some("at+jwt".into()),
+            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512)
+        },
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let reply = app.me(Some(&hs512)).await;
+    assert_eq!(reply.reason(), Some("invalid"));
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_unauthenticated_expired() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    // Past the 5 s leeway.
+    let expired = resign(&tokens.access, SECRET, |_, claims| {
+        claims["exp"] = json!(now_secs() - 6);
+    });
+    let reply = app.me(Some(&expired)).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("expired"));
+
+    // Within the leeway it is still accepted.
+    let barely = resign(&tokens.access, SECRET, |_, claims| {
+        claims["exp"] = json!(now_secs() - 2);
+    });
+    app.me(Some(&barely)).await.ok("me");
+}
+
+#[tokio::test]
+async fn a_token_not_yet_valid_is_invalid() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let early = resign(&tokens.access, SECRET, |_, claims| {
+        claims["nbf"] = json!(now_secs() + 60);
+    });
+    assert_eq!(app.me(Some(&early)).await.reason(), Some("invalid"));
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_issuer_or_audience_is_invalid() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let changes: [(&str, Option<serde_json::Value>); 4] = [
+        ("iss", Some(json!("someone-else"))),
+        ("aud", Some(json!("another-api"))),
+        ("iss", None),
+        ("aud", None),
+    ];
+    for (claim, value) in changes {
+        let token = resign(&tokens.access, SECRET, |_, claims| match &value {
+            Some(value) => claims[claim] = value.clone(),
+            None => {
+                claims.as_object_mut().unwrap().remove(claim);
+            }
+        });
+        let reply = app.me(Some(&token)).await;
+        assert_eq!(reply.code(), Some("UNAUTHENTICATED"), "{claim} = {value:?}");
+        assert_eq!(reply.reason(), Some("invalid"), "{claim} = {value:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_token_sent_as_bearer_is_misused() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let reply = app.me(Some(&tokens.refresh)).await;
+    assert_eq!(reply.code(), Some("TOKEN_MISUSED"));
+}
+
+#[tokio::test]
+async fn a_typ_header_and_xtype_that_disagree_are_invalid() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let plain_jwt = resign(&tokens.access, SECRET, |header, _| {
+        header["typ"] = json!("JWT")
+    });
+    assert_eq!(app.me(Some(&plain_jwt)).await.reason(), Some("invalid"));
+    let refresh_typed = resign(&tokens.access, SECRET, |header, _| {
+        header["typ"] = json!("refresh+jwt")
+    });
+    assert_eq!(app.me(Some(&refresh_typed)).await.reason(), Some("invalid"));
+}
+
+#[tokio::test]
+async fn public_fields_still_work_with_a_bad_authorization_header() {
+    let app = spawn_app().await;
+    let email = "grace@example.com";
+    app.register("Grace Hopper", email, "correct horse battery")
+        .await
+        .ok("register");
+    let garbage = sign_jwt(&json!({ "alg": "HS256" }), &json!({ "sub": "x" }), "wrong");
+    let reply = app
+        .graphql(
+            "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
+            json!({ "input": { "email": email, "password": "correct horse battery" } }),
+            Some(&garbage),
+        )
+        .await;
+    assert!(reply.ok("login")["accessToken"].is_string());
+}
