@@ -126,6 +126,29 @@ pub struct SettingsArgs {
     /// How long a rotated refresh token may be presented again and get the same successor.
     #[arg(long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = "5s", value_parser = parse_duration, global = true)]
     pub refresh_reuse_grace: Duration,
+    /// Most database connections this instance keeps open.
+    #[arg(
+        long,
+        env = "AUTHQL_DATABASE_MAX_CONNECTIONS",
+        default_value = "10",
+        global = true
+    )]
+    pub database_max_connections: u32,
+    /// Time allowed for one connection attempt.
+    #[arg(long, env = "AUTHQL_DATABASE_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
+    pub database_connect_timeout: Duration,
+    /// At start-up, how long to keep retrying an unreachable database.
+    #[arg(long, env = "AUTHQL_DATABASE_STARTUP_RETRY", default_value = "30s", value_parser = parse_duration, global = true)]
+    pub database_startup_retry: Duration,
+    /// Apply pending migrations when `serve` starts.
+    #[arg(long, env = "AUTHQL_MIGRATE_ON_START", default_value = "true", action = clap::ArgAction::Set, global = true)]
+    pub migrate_on_start: bool,
+    /// How often expired sessions and refresh tokens are deleted.
+    #[arg(long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_duration, global = true)]
+    pub cleanup_interval: Duration,
+    /// How long after expiry sessions and refresh tokens are kept.
+    #[arg(long, env = "AUTHQL_CLEANUP_RETENTION", default_value = "7d", value_parser = parse_duration, global = true)]
+    pub cleanup_retention: Duration,
 }
 
 /// A duration written like `90s`, `15m` or `7d`.
@@ -138,10 +161,59 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub listen: SocketAddr,
-    pub database_url: String,
+    pub database: DatabaseSettings,
     pub environment: Environment,
     pub jwt: JwtSettings,
     pub lifetimes: TokenLifetimes,
+    pub cleanup: CleanupSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+    pub startup_retry: Duration,
+    pub migrate_on_start: bool,
+}
+
+impl DatabaseSettings {
+    /// Defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+            startup_retry: Duration::from_secs(30),
+            migrate_on_start: true,
+        }
+    }
+
+    pub fn from_args(args: &SettingsArgs) -> Self {
+        Self {
+            url: args.database_url.clone(),
+            max_connections: args.database_max_connections,
+            connect_timeout: args.database_connect_timeout,
+            startup_retry: args.database_startup_retry,
+            migrate_on_start: args.migrate_on_start,
+        }
+    }
+}
+
+/// The periodic deletion of long-expired rows.
+#[derive(Clone, Copy, Debug)]
+pub struct CleanupSettings {
+    pub interval: Duration,
+    pub retention: Duration,
+}
+
+impl Default for CleanupSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(3600),
+            retention: Duration::from_secs(7 * 86400),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +248,7 @@ impl Settings {
     /// variable, from the file, or (development only) generated once and kept
     /// beside the database.
     pub fn from_args(args: SettingsArgs) -> anyhow::Result<Self> {
+        let database = DatabaseSettings::from_args(&args);
         let lifetimes = TokenLifetimes {
             access: args.access_token_ttl,
             refresh: args.refresh_token_ttl,
@@ -191,6 +264,12 @@ impl Settings {
                 bail!("{name} must be at least 1s");
             }
         }
+        if args.database_max_connections == 0 {
+            bail!("AUTHQL_DATABASE_MAX_CONNECTIONS must be at least 1");
+        }
+        if args.cleanup_interval < Duration::from_secs(1) {
+            bail!("AUTHQL_CLEANUP_INTERVAL must be at least 1s");
+        }
         if args.jwt_issuer.trim().is_empty() || args.jwt_audience.trim().is_empty() {
             bail!("AUTHQL_JWT_ISSUER and AUTHQL_JWT_AUDIENCE must not be empty");
         }
@@ -201,13 +280,17 @@ impl Settings {
             (None, None) if args.environment == Environment::Production => bail!(
                 "AUTHQL_ENV=production requires a signing secret: set AUTHQL_JWT_SECRET or AUTHQL_JWT_SECRET_FILE"
             ),
-            (None, None) => development_secret(&args.database_url)?,
+            (None, None) => development_secret(&database.url)?,
         };
         check_secret(&secret)?;
 
         Ok(Self {
             listen: args.listen,
-            database_url: args.database_url,
+            database,
+            cleanup: CleanupSettings {
+                interval: args.cleanup_interval,
+                retention: args.cleanup_retention,
+            },
             environment: args.environment,
             jwt: JwtSettings {
                 secret,

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use authql::config::{Cli, Command, Settings};
+use authql::config::{Cli, Command, DatabaseSettings, Settings};
 use authql::startup::{self, Application};
 use authql::{graphql, telemetry};
 use clap::Parser;
@@ -34,7 +34,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Command::Migrate { action } => startup::migrate(&cli.settings.database_url, action).await,
+        Command::Migrate { action } => {
+            startup::migrate(&DatabaseSettings::from_args(&cli.settings), action).await
+        }
         Command::Serve => {
             let settings = Settings::from_args(cli.settings)?;
             let listen = settings.listen;

@@ -3,29 +3,33 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::Utc;
 use migration::{Migrator, MigratorTrait};
 use poem::endpoint::BoxEndpoint;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
 use crate::auth::AuthService;
-use crate::config::{MigrateAction, Settings};
+use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, Settings};
 use crate::http::{self, GraphqlEndpoint};
 use crate::{graphql, store};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
 /// A bound, ready server: `build` it, read its `port`, then run it.
 pub struct Application {
     port: u16,
     acceptor: TcpAcceptor,
     endpoint: BoxEndpoint<'static>,
+    db: DatabaseConnection,
+    cleanup: CleanupSettings,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::connect(&settings.database_url).await?;
-        Migrator::up(&db, None)
-            .await
-            .context("cannot apply the database migrations")?;
+        let db = store::connect_with_retry(&settings.database).await?;
+        if settings.database.migrate_on_start {
+            apply_migrations(&db).await?;
+        }
         let service = AuthService::new(db.clone(), &settings).await?;
         let schema = graphql::build_schema(service, settings.is_development());
         let endpoint = http::routes(
@@ -33,7 +37,7 @@ impl Application {
                 schema,
                 graphiql: settings.is_development(),
             },
-            db,
+            db.clone(),
         )
         .boxed();
         let acceptor = TcpListener::bind(settings.listen)
@@ -49,6 +53,8 @@ impl Application {
             port,
             acceptor,
             endpoint,
+            db,
+            cleanup: settings.cleanup,
         })
     }
 
@@ -57,16 +63,67 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then drains for up to 10 s.
+    /// Serves until SIGINT or SIGTERM, then drains for up to 10 s. Expired
+    /// rows are cleaned up meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        Server::new_with_acceptor(self.acceptor)
+        let cleanup = tokio::spawn(clean_up_periodically(self.db, self.cleanup));
+        let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(
                 self.endpoint,
                 shutdown_signal(),
                 Some(Duration::from_secs(10)),
             )
-            .await
+            .await;
+        cleanup.abort();
+        served
     }
+}
+
+/// Deletes long-expired sessions and refresh tokens every `interval`. Safe on
+/// every instance at once; a failure is logged and retried next time.
+async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings) {
+    let Ok(retention) = chrono::TimeDelta::from_std(settings.retention) else {
+        tracing::error!("AUTHQL_CLEANUP_RETENTION is too long; cleanup is off");
+        return;
+    };
+    let mut ticks = tokio::time::interval(settings.interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match store::maintenance::delete_expired(&db, Utc::now() - retention).await {
+            Ok(deleted) if deleted == Default::default() => {}
+            Ok(deleted) => tracing::info!(
+                sessions = deleted.sessions,
+                refresh_tokens = deleted.refresh_tokens,
+                "deleted expired rows"
+            ),
+            Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),
+        }
+    }
+}
+
+/// Applies pending migrations. On PostgreSQL they run in one transaction
+/// holding an advisory lock, so instances starting together take turns
+/// instead of racing (DDL is transactional there).
+pub async fn apply_migrations(db: &DatabaseConnection) -> anyhow::Result<()> {
+    /// An arbitrary key naming authql's migration lock.
+    const MIGRATION_LOCK: i64 = 0x6175_7468_716c;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None)
+            .await
+            .context("cannot apply the database migrations");
+    }
+    let tx = db
+        .begin()
+        .await
+        .context("cannot begin the migration transaction")?;
+    tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await
+        .context("cannot take the migration lock")?;
+    Migrator::up(&tx, None)
+        .await
+        .context("cannot apply the database migrations")?;
+    tx.commit().await.context("cannot commit the migrations")
 }
 
 async fn shutdown_signal() {
@@ -92,10 +149,10 @@ async fn shutdown_signal() {
 }
 
 /// `authql migrate up|down|status`.
-pub async fn migrate(database_url: &str, action: MigrateAction) -> anyhow::Result<()> {
-    let db = store::connect(database_url).await?;
+pub async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = store::connect_with_retry(database).await?;
     match action {
-        MigrateAction::Up => Migrator::up(&db, None).await.context("migrate up failed")?,
+        MigrateAction::Up => apply_migrations(&db).await?,
         MigrateAction::Down => Migrator::down(&db, Some(1))
             .await
             .context("migrate down failed")?,

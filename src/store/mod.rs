@@ -2,6 +2,7 @@
 //! sea-orm connection or transaction; nothing here knows about GraphQL.
 
 pub mod events;
+pub mod maintenance;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod users;
@@ -11,14 +12,16 @@ use std::time::Duration;
 use anyhow::Context;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+use crate::config::DatabaseSettings;
+
 /// Connection options for either backend.
-pub fn connect_options(url: &str) -> ConnectOptions {
-    let mut options = ConnectOptions::new(url.to_owned());
+pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
+    let mut options = ConnectOptions::new(settings.url.clone());
     options
-        .max_connections(8)
+        .max_connections(settings.max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(settings.connect_timeout)
+        .acquire_timeout(settings.connect_timeout * 2)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             // WAL lets readers run beside the one writer; writers queue on the
@@ -31,11 +34,50 @@ pub fn connect_options(url: &str) -> ConnectOptions {
     options
 }
 
-/// Opens a pool to the database at `url`.
-pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    Database::connect(connect_options(url))
+/// Opens a pool to the database, once.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    Database::connect(connect_options(settings))
         .await
-        .with_context(|| format!("cannot connect to the database at {}", redact_url(url)))
+        .with_context(|| {
+            format!(
+                "cannot connect to the database at {}",
+                redact_url(&settings.url)
+            )
+        })
+}
+
+/// Opens a pool, retrying an unreachable database for `startup_retry` (a
+/// database that starts together with authql is not an error). Each attempt
+/// is bounded by `connect_timeout`: sqlx alone would keep retrying a refused
+/// connection until its acquire timeout.
+pub async fn connect_with_retry(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    let deadline = tokio::time::Instant::now() + settings.startup_retry;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let attempt = match tokio::time::timeout(settings.connect_timeout, connect(settings)).await
+        {
+            Ok(result) => result,
+            Err(_) => Err(anyhow::anyhow!(
+                "no answer from the database at {} within {}",
+                redact_url(&settings.url),
+                humantime::format_duration(settings.connect_timeout)
+            )),
+        };
+        match attempt {
+            Ok(db) => return Ok(db),
+            Err(error) if tokio::time::Instant::now() + delay < deadline => {
+                tracing::warn!(error = format!("{error:#}"), retry_in = ?delay, "database unreachable");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                return Err(error.context(format!(
+                    "gave up after retrying for {}",
+                    humantime::format_duration(settings.startup_retry)
+                )));
+            }
+        }
+    }
 }
 
 /// Whether the database answers.

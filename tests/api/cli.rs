@@ -86,8 +86,11 @@ fn an_unreachable_database_is_a_one_line_error() {
         .env(
             "AUTHQL_DATABASE_URL",
             "sqlite:///nonexistent-dir/deeper/authql.db?mode=rw",
-        ));
+        )
+        .env("AUTHQL_DATABASE_STARTUP_RETRY", "1s"));
     assert_refused(&output, "cannot connect to the database");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("gave up after retrying for 1s"), "{stderr}");
 }
 
 #[test]

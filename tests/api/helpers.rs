@@ -1,14 +1,20 @@
 //! Spawns the real server on a random port with a fresh database, and speaks
 //! HTTP to it as a client would.
 
-use authql::config::{Environment, JwtSettings, Settings, TokenLifetimes};
+use std::sync::Arc;
+
+use authql::config::{
+    CleanupSettings, DatabaseSettings, Environment, JwtSettings, Settings, TokenLifetimes,
+};
 use authql::startup::Application;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::prelude::*;
 use entity::{auth_event, refresh_token, session};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -17,11 +23,102 @@ use uuid::Uuid;
 pub const SECRET: &str = "integration-test-secret-0123456789-abcdefghij";
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The database backend a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+tokio::task_local! {
+    static BACKEND: Backend;
+}
+
+/// Runs `test` with `spawn_app` using `backend`.
+pub async fn on_backend<F: std::future::Future>(backend: Backend, test: F) -> F::Output {
+    BACKEND.scope(backend, test).await
+}
+
+/// A fresh database for one test: a SQLite file in a temporary directory, or
+/// a PostgreSQL database that is created here and dropped when this is.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    async fn create(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                Self {
+                    url: format!(
+                        "sqlite://{}?mode=rwc",
+                        dir.path().join("authql.db").display()
+                    ),
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("AUTHQL_TEST_POSTGRES_URL")
+                    .expect("AUTHQL_TEST_POSTGRES_URL names a PostgreSQL server");
+                let name = format!("authql_test_{}", Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("the test connects to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("a test database is created");
+                admin.close().await.ok();
+                let mut url =
+                    url::Url::parse(&admin_url).expect("AUTHQL_TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop is synchronous: use a runtime of its own on another thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("warning: a PostgreSQL test database was not dropped");
+        }
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
-    _dir: tempfile::TempDir,
+    pub settings: Settings,
+    database: Arc<TestDatabase>,
 }
 
 /// A server with the default settings.
@@ -29,16 +126,16 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// A server whose settings `configure` may change first.
+/// A server whose settings `configure` may change first, on the backend of
+/// the running test (SQLite unless it runs under `on_backend`).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("authql.db").display()
-    );
+    let backend = BACKEND
+        .try_with(|backend| *backend)
+        .unwrap_or(Backend::Sqlite);
+    let database = Arc::new(TestDatabase::create(backend).await);
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse().expect("loopback address"),
-        database_url,
+        database: DatabaseSettings::new(database.url.clone()),
         environment: Environment::Development,
         jwt: JwtSettings {
             secret: SecretString::from(SECRET),
@@ -46,14 +143,19 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             audience: "authql".into(),
         },
         lifetimes: TokenLifetimes::default(),
+        cleanup: CleanupSettings::default(),
     };
     configure(&mut settings);
+    start(settings, database).await
+}
+
+async fn start(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
     let app = Application::build(settings.clone())
         .await
         .expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let db = authql::store::connect(&settings.database_url)
+    let db = authql::store::connect(&settings.database)
         .await
         .expect("the test connects to the database");
     TestApp {
@@ -63,7 +165,24 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("http client"),
         db,
-        _dir: dir,
+        settings,
+        database,
+    }
+}
+
+impl TestApp {
+    /// Another instance of the server on the same database and secret, as
+    /// behind a load balancer.
+    pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// Another instance on the same database whose settings `configure` may
+    /// change first.
+    pub async fn another_instance_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        start(settings, Arc::clone(&self.database)).await
     }
 }
 
@@ -325,4 +444,24 @@ mod hmac_sign {
 
 pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// Polls `condition` every 10 ms until it holds or `limit` passes; returns
+/// how long it took, or `None` if it never held.
+pub async fn time_until<F, Fut>(
+    limit: std::time::Duration,
+    mut condition: F,
+) -> Option<std::time::Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while start.elapsed() <= limit {
+        if condition().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    None
 }

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::helpers::{Reply, spawn_app};
 
-#[tokio::test]
 async fn get_runs_queries_with_operation_name() {
     let app = spawn_app().await;
     let response = app
@@ -30,7 +29,6 @@ async fn get_runs_queries_with_operation_name() {
     assert_eq!(reply.body["data"], json!({ "b": "Query" }));
 }
 
-#[tokio::test]
 async fn post_honours_operation_name() {
     let app = spawn_app().await;
     let response = app
@@ -46,7 +44,6 @@ async fn post_honours_operation_name() {
     );
 }
 
-#[tokio::test]
 async fn a_mutation_over_get_is_405_allowing_post() {
     let app = spawn_app().await;
     let response = app
@@ -60,7 +57,6 @@ async fn a_mutation_over_get_is_405_allowing_post() {
     assert_eq!(response.headers()["allow"], "POST");
 }
 
-#[tokio::test]
 async fn other_methods_are_405() {
     let app = spawn_app().await;
     let response = app.client.put(app.url()).body("{}").send().await.unwrap();
@@ -68,7 +64,6 @@ async fn other_methods_are_405() {
     assert_eq!(response.headers()["allow"], "GET, POST");
 }
 
-#[tokio::test]
 async fn post_bodies_other_than_json_are_415() {
     let app = spawn_app().await;
     for content_type in [
@@ -96,7 +91,6 @@ async fn post_bodies_other_than_json_are_415() {
     assert_eq!(response.status(), 415, "no content type");
 }
 
-#[tokio::test]
 async fn json_with_a_charset_is_accepted() {
     let app = spawn_app().await;
     let response = app
@@ -110,7 +104,6 @@ async fn json_with_a_charset_is_accepted() {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
 async fn bodies_over_64_kib_are_413() {
     let app = spawn_app().await;
     let padding = " ".repeat(64 * 1024);
@@ -125,7 +118,6 @@ async fn bodies_over_64_kib_are_413() {
     assert_eq!(response.status(), 413);
 }
 
-#[tokio::test]
 async fn an_unacceptable_accept_header_is_406() {
     let app = spawn_app().await;
     let response = app
@@ -139,7 +131,6 @@ async fn an_unacceptable_accept_header_is_406() {
     assert_eq!(response.status(), 406);
 }
 
-#[tokio::test]
 async fn accept_application_json_gets_json_and_200_even_for_request_errors() {
     let app = spawn_app().await;
     let response = app
@@ -156,7 +147,6 @@ async fn accept_application_json_gets_json_and_200_even_for_request_errors() {
     assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
 }
 
-#[tokio::test]
 async fn request_errors_as_graphql_response_json_are_400_without_data() {
     let app = spawn_app().await;
     let response = app
@@ -177,7 +167,6 @@ async fn request_errors_as_graphql_response_json_are_400_without_data() {
     assert_eq!(reply.code(), Some("GRAPHQL_PARSE_FAILED"));
 }
 
-#[tokio::test]
 async fn field_errors_are_200_with_data() {
     let app = spawn_app().await;
     let reply = app.me(None).await;
@@ -185,7 +174,6 @@ async fn field_errors_are_200_with_data() {
     assert!(reply.body.get("data").is_some());
 }
 
-#[tokio::test]
 async fn batched_requests_are_refused() {
     let app = spawn_app().await;
     let response = app
@@ -200,7 +188,6 @@ async fn batched_requests_are_refused() {
     assert_eq!(reply.code(), Some("BATCHING_NOT_SUPPORTED"));
 }
 
-#[tokio::test]
 async fn a_body_that_is_not_a_graphql_request_is_400() {
     let app = spawn_app().await;
     for body in ["not json", r#"{"query": 42}"#, "{}"] {
@@ -216,7 +203,6 @@ async fn a_body_that_is_not_a_graphql_request_is_400() {
     }
 }
 
-#[tokio::test]
 async fn responses_are_not_cached_and_carry_a_request_id() {
     let app = spawn_app().await;
     let response = app
@@ -231,7 +217,6 @@ async fn responses_are_not_cached_and_carry_a_request_id() {
     assert!(uuid::Uuid::parse_str(id).is_ok());
 }
 
-#[tokio::test]
 async fn browsers_get_graphiql_in_development() {
     let app = spawn_app().await;
     let response = app
@@ -251,7 +236,6 @@ async fn browsers_get_graphiql_in_development() {
     assert!(response.text().await.unwrap().contains("graphiql"));
 }
 
-#[tokio::test]
 async fn production_serves_no_graphiql_and_no_introspection() {
     let app =
         crate::helpers::spawn_app_with(|s| s.environment = authql::config::Environment::Production)
@@ -280,14 +264,12 @@ async fn production_serves_no_graphiql_and_no_introspection() {
     );
 }
 
-#[tokio::test]
 async fn the_introspection_query_graphiql_sends_fits_the_limits() {
     let app = spawn_app().await;
     let reply = app.graphql(INTROSPECTION, json!({}), None).await;
     assert!(reply.ok("__schema")["types"].as_array().unwrap().len() > 10);
 }
 
-#[tokio::test]
 async fn overly_deep_queries_are_refused() {
     let app = spawn_app().await;
     let deep = format!(
@@ -300,7 +282,6 @@ async fn overly_deep_queries_are_refused() {
     assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
 }
 
-#[tokio::test]
 async fn healthz_is_200_when_the_database_answers() {
     let app = spawn_app().await;
     let response = app
@@ -339,7 +320,6 @@ fragment TypeRef on __Type {
 }
 "#;
 
-#[tokio::test]
 async fn get_takes_variables_as_json_and_requires_a_query() {
     let app = spawn_app().await;
     let response = app
@@ -363,3 +343,26 @@ async fn get_takes_variables_as_json_and_requires_a_query() {
     let response = app.client.get(app.url()).send().await.unwrap();
     assert_eq!(response.status(), 400);
 }
+
+crate::on_every_backend!(
+    get_runs_queries_with_operation_name,
+    post_honours_operation_name,
+    a_mutation_over_get_is_405_allowing_post,
+    other_methods_are_405,
+    post_bodies_other_than_json_are_415,
+    json_with_a_charset_is_accepted,
+    bodies_over_64_kib_are_413,
+    an_unacceptable_accept_header_is_406,
+    accept_application_json_gets_json_and_200_even_for_request_errors,
+    request_errors_as_graphql_response_json_are_400_without_data,
+    field_errors_are_200_with_data,
+    batched_requests_are_refused,
+    a_body_that_is_not_a_graphql_request_is_400,
+    responses_are_not_cached_and_carry_a_request_id,
+    browsers_get_graphiql_in_development,
+    production_serves_no_graphiql_and_no_introspection,
+    the_introspection_query_graphiql_sends_fits_the_limits,
+    overly_deep_queries_are_refused,
+    healthz_is_200_when_the_database_answers,
+    get_takes_variables_as_json_and_requires_a_query,
+);

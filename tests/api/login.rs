@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, claim_uuid, spawn_app};
 
-#[tokio::test]
 async fn login_with_the_right_password_opens_a_new_session_each_time() {
     let app = spawn_app().await;
     let registered = app.register("Ada", "ada@example.com", PASSWORD).await;
@@ -27,7 +26,6 @@ async fn login_with_the_right_password_opens_a_new_session_each_time() {
     );
 }
 
-#[tokio::test]
 async fn the_email_is_matched_trimmed_and_case_insensitively() {
     let app = spawn_app().await;
     app.register("Ada", "ada@example.com", PASSWORD)
@@ -36,7 +34,6 @@ async fn the_email_is_matched_trimmed_and_case_insensitively() {
     app.login("  ADA@Example.Com  ", PASSWORD).await.ok("login");
 }
 
-#[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_fail_alike() {
     let app = spawn_app().await;
     app.register("Ada", "ada@example.com", PASSWORD)
@@ -56,7 +53,6 @@ async fn a_wrong_password_and_an_unknown_email_fail_alike() {
     );
 }
 
-#[tokio::test]
 async fn an_empty_password_or_email_is_bad_user_input() {
     let app = spawn_app().await;
     let reply = app.login("", "").await;
@@ -66,7 +62,6 @@ async fn an_empty_password_or_email_is_bad_user_input() {
     assert_eq!(fields["password"], "must not be empty");
 }
 
-#[tokio::test]
 async fn a_missing_input_field_is_a_validation_error() {
     let app = spawn_app().await;
     let reply = app
@@ -80,3 +75,11 @@ async fn a_missing_input_field_is_a_validation_error() {
     assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
     assert!(reply.body.get("data").is_none());
 }
+
+crate::on_every_backend!(
+    login_with_the_right_password_opens_a_new_session_each_time,
+    the_email_is_matched_trimmed_and_case_insensitively,
+    a_wrong_password_and_an_unknown_email_fail_alike,
+    an_empty_password_or_email_is_bad_user_input,
+    a_missing_input_field_is_a_validation_error,
+);

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, SECRET, Tokens, claim_uuid, now_secs, resign, spawn_app};
 
-#[tokio::test]
 async fn logout_with_the_access_token_ends_every_token_of_the_session() {
     let app = spawn_app().await;
     let first = app.signed_up().await;
@@ -29,7 +28,6 @@ async fn logout_with_the_access_token_ends_every_token_of_the_session() {
     assert!(app.event_kinds().await.contains(&"logout".to_owned()));
 }
 
-#[tokio::test]
 async fn logout_with_only_a_refresh_token_ends_its_session() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -42,7 +40,6 @@ async fn logout_with_only_a_refresh_token_ends_its_session() {
     );
 }
 
-#[tokio::test]
 async fn logout_with_an_expired_access_token_falls_back_to_the_refresh_token() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -57,7 +54,6 @@ async fn logout_with_an_expired_access_token_falls_back_to_the_refresh_token() {
     );
 }
 
-#[tokio::test]
 async fn logout_without_any_token_is_unauthenticated() {
     let app = spawn_app().await;
     let reply = app.logout(None, None).await;
@@ -65,7 +61,6 @@ async fn logout_without_any_token_is_unauthenticated() {
     assert_eq!(reply.reason(), Some("missing"));
 }
 
-#[tokio::test]
 async fn logout_refuses_a_refresh_token_as_bearer_and_bad_refresh_tokens() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -85,7 +80,6 @@ async fn logout_refuses_a_refresh_token_as_bearer_and_bad_refresh_tokens() {
     app.me(Some(&tokens.access)).await.ok("me");
 }
 
-#[tokio::test]
 async fn logout_leaves_the_users_other_sessions_alone() {
     let app = spawn_app().await;
     app.register("Ada", "ada@example.com", PASSWORD)
@@ -98,7 +92,6 @@ async fn logout_leaves_the_users_other_sessions_alone() {
     app.refresh(&laptop.refresh).await.ok("refresh");
 }
 
-#[tokio::test]
 async fn logging_out_twice_with_the_refresh_token_is_refused_the_second_time() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -106,3 +99,13 @@ async fn logging_out_twice_with_the_refresh_token_is_refused_the_second_time() {
     let again = app.logout(None, Some(&tokens.refresh)).await;
     assert_eq!(again.code(), Some("INVALID_REFRESH_TOKEN"));
 }
+
+crate::on_every_backend!(
+    logout_with_the_access_token_ends_every_token_of_the_session,
+    logout_with_only_a_refresh_token_ends_its_session,
+    logout_with_an_expired_access_token_falls_back_to_the_refresh_token,
+    logout_without_any_token_is_unauthenticated,
+    logout_refuses_a_refresh_token_as_bearer_and_bad_refresh_tokens,
+    logout_leaves_the_users_other_sessions_alone,
+    logging_out_twice_with_the_refresh_token_is_refused_the_second_time,
+);

@@ -1,8 +1,30 @@
 //! authql's integration tests: one binary, a real server per test.
 
+/// Runs each named test on every backend: `<name>::sqlite` always, and
+/// `<name>::postgres` when `AUTHQL_TEST_POSTGRES_URL` was set for the build
+/// (otherwise it is reported as ignored, by name).
+macro_rules! on_every_backend {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                $crate::helpers::on_backend($crate::helpers::Backend::Sqlite, super::$name()).await
+            }
+
+            #[tokio::test]
+            #[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
+            async fn postgres() {
+                $crate::helpers::on_backend($crate::helpers::Backend::Postgres, super::$name()).await
+            }
+        }
+    )+};
+}
+pub(crate) use on_every_backend;
+
 mod cli;
 mod helpers;
 mod http;
+mod instances;
 mod login;
 mod logout;
 mod refresh;

@@ -8,7 +8,6 @@ use crate::helpers::{
     SECRET, Tokens, claim_uuid, decode_jwt, now_secs, resign, spawn_app, spawn_app_with,
 };
 
-#[tokio::test]
 async fn refresh_rotates_both_tokens_within_the_same_session() {
     let app = spawn_app().await;
     let first = app.signed_up().await;
@@ -42,7 +41,6 @@ async fn refresh_rotates_both_tokens_within_the_same_session() {
     assert!(app.event_kinds().await.contains(&"refreshed".to_owned()));
 }
 
-#[tokio::test]
 async fn an_access_token_given_to_refresh_is_misused() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -52,7 +50,6 @@ async fn an_access_token_given_to_refresh_is_misused() {
     );
 }
 
-#[tokio::test]
 async fn the_same_token_within_the_grace_period_gets_the_very_same_pair() {
     let app = spawn_app().await;
     let first = app.signed_up().await;
@@ -71,7 +68,6 @@ async fn the_same_token_within_the_grace_period_gets_the_very_same_pair() {
     app.refresh(&one.refresh).await.ok("refresh");
 }
 
-#[tokio::test]
 async fn reuse_after_the_grace_period_revokes_the_whole_session() {
     let app = spawn_app_with(|s| s.lifetimes.reuse_grace = Duration::from_millis(300)).await;
     let first = app.signed_up().await;
@@ -111,7 +107,6 @@ async fn reuse_after_the_grace_period_revokes_the_whole_session() {
     );
 }
 
-#[tokio::test]
 async fn reuse_does_not_touch_the_users_other_sessions() {
     let app = spawn_app_with(|s| s.lifetimes.reuse_grace = Duration::from_millis(100)).await;
     app.register("Ada", "ada@example.com", crate::helpers::PASSWORD)
@@ -138,7 +133,6 @@ async fn reuse_does_not_touch_the_users_other_sessions() {
     app.refresh(&laptop.refresh).await.ok("refresh");
 }
 
-#[tokio::test]
 async fn concurrent_refreshes_with_one_token_leave_exactly_one_successor() {
     let app = spawn_app().await;
     let first = app.signed_up().await;
@@ -161,7 +155,6 @@ async fn concurrent_refreshes_with_one_token_leave_exactly_one_successor() {
     assert_eq!(rows[1].jti, claim_uuid(&pairs[0].refresh, "jti"));
 }
 
-#[tokio::test]
 async fn unknown_forged_expired_and_missing_refresh_tokens_are_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -197,7 +190,6 @@ async fn unknown_forged_expired_and_missing_refresh_tokens_are_invalid() {
     app.refresh(&tokens.refresh).await.ok("refresh");
 }
 
-#[tokio::test]
 async fn a_refresh_token_never_outlives_its_session() {
     let app = spawn_app_with(|s| s.lifetimes.session_max = Duration::from_secs(120)).await;
     let tokens = app.signed_up().await;
@@ -217,7 +209,6 @@ async fn a_refresh_token_never_outlives_its_session() {
     assert!(access_exp <= refresh_exp);
 }
 
-#[tokio::test]
 async fn an_expired_session_cannot_be_refreshed() {
     let app = spawn_app_with(|s| {
         s.lifetimes.session_max = Duration::from_secs(1);
@@ -233,3 +224,15 @@ async fn an_expired_session_cannot_be_refreshed() {
         Some("INVALID_REFRESH_TOKEN")
     );
 }
+
+crate::on_every_backend!(
+    refresh_rotates_both_tokens_within_the_same_session,
+    an_access_token_given_to_refresh_is_misused,
+    the_same_token_within_the_grace_period_gets_the_very_same_pair,
+    reuse_after_the_grace_period_revokes_the_whole_session,
+    reuse_does_not_touch_the_users_other_sessions,
+    concurrent_refreshes_with_one_token_leave_exactly_one_successor,
+    unknown_forged_expired_and_missing_refresh_tokens_are_invalid,
+    a_refresh_token_never_outlives_its_session,
+    an_expired_session_cannot_be_refreshed,
+);

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::helpers::{AUTH_PAYLOAD, PASSWORD, spawn_app};
 
-#[tokio::test]
 async fn register_creates_the_user_and_signs_them_in() {
     let app = spawn_app().await;
     let reply = app
@@ -37,7 +36,6 @@ async fn register_creates_the_user_and_signs_them_in() {
     assert_eq!(app.event_kinds().await, ["registered"]);
 }
 
-#[tokio::test]
 async fn passwords_are_stored_as_argon2id_hashes() {
     let app = spawn_app().await;
     app.register("Ada", "ada@example.com", PASSWORD)
@@ -55,7 +53,6 @@ async fn passwords_are_stored_as_argon2id_hashes() {
     assert!(!users[0].password_hash.contains(PASSWORD));
 }
 
-#[tokio::test]
 async fn invalid_input_is_bad_user_input_naming_every_offending_field() {
     let app = spawn_app().await;
     let reply = app
@@ -76,7 +73,6 @@ async fn invalid_input_is_bad_user_input_naming_every_offending_field() {
     assert!(User::find().all(&app.db).await.unwrap().is_empty());
 }
 
-#[tokio::test]
 async fn length_limits_apply_to_name_email_and_password() {
     let app = spawn_app().await;
     let long_email = format!("{}@example.com", "a".repeat(250));
@@ -96,7 +92,6 @@ async fn length_limits_apply_to_name_email_and_password() {
     reply.ok("register");
 }
 
-#[tokio::test]
 async fn a_mismatched_confirmation_alone_is_rejected() {
     let app = spawn_app().await;
     let reply = app
@@ -116,7 +111,6 @@ async fn a_mismatched_confirmation_alone_is_rejected() {
     assert_eq!(fields.keys().collect::<Vec<_>>(), ["passwordConfirmation"]);
 }
 
-#[tokio::test]
 async fn an_email_taken_in_another_letter_case_is_email_taken() {
     let app = spawn_app().await;
     app.register("Ada", "ada@example.com", PASSWORD)
@@ -131,7 +125,6 @@ async fn an_email_taken_in_another_letter_case_is_email_taken() {
     assert_eq!(User::find().all(&app.db).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
 async fn concurrent_registrations_of_one_email_create_one_user() {
     let app = spawn_app().await;
     let attempts = (0..4).map(|_| app.register("Ada", "race@example.com", PASSWORD));
@@ -147,3 +140,13 @@ async fn concurrent_registrations_of_one_email_create_one_user() {
     assert_eq!((ok, taken), (1, 3), "{replies:?}");
     assert_eq!(User::find().all(&app.db).await.unwrap().len(), 1);
 }
+
+crate::on_every_backend!(
+    register_creates_the_user_and_signs_them_in,
+    passwords_are_stored_as_argon2id_hashes,
+    invalid_input_is_bad_user_input_naming_every_offending_field,
+    length_limits_apply_to_name_email_and_password,
+    a_mismatched_confirmation_alone_is_rejected,
+    an_email_taken_in_another_letter_case_is_email_taken,
+    concurrent_registrations_of_one_email_create_one_user,
+);

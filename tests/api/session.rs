@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use crate::helpers::{claim_uuid, decode_jwt, spawn_app, spawn_app_with};
 
-#[tokio::test]
 async fn session_describes_the_access_tokens_session() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -19,7 +18,6 @@ async fn session_describes_the_access_tokens_session() {
     }
 }
 
-#[tokio::test]
 async fn session_requires_an_access_token() {
     let app = spawn_app().await;
     let reply = app
@@ -28,7 +26,6 @@ async fn session_requires_an_access_token() {
     assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
 }
 
-#[tokio::test]
 async fn renew_access_token_issues_a_new_token_for_the_same_session() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -49,7 +46,6 @@ async fn renew_access_token_issues_a_new_token_for_the_same_session() {
     app.me(Some(renewed)).await.ok("me");
 }
 
-#[tokio::test]
 async fn a_renewed_access_token_never_outlives_the_current_refresh_token() {
     let app = spawn_app_with(|s| {
         s.lifetimes.access = Duration::from_secs(3600);
@@ -71,7 +67,6 @@ async fn a_renewed_access_token_never_outlives_the_current_refresh_token() {
     );
 }
 
-#[tokio::test]
 async fn a_revoked_session_gets_no_renewed_access_token() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -81,7 +76,6 @@ async fn a_revoked_session_gets_no_renewed_access_token() {
     assert_eq!(reply.reason(), Some("revoked"));
 }
 
-#[tokio::test]
 async fn renew_access_token_refuses_a_refresh_token() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -90,3 +84,12 @@ async fn renew_access_token_refuses_a_refresh_token() {
         Some("TOKEN_MISUSED")
     );
 }
+
+crate::on_every_backend!(
+    session_describes_the_access_tokens_session,
+    session_requires_an_access_token,
+    renew_access_token_issues_a_new_token_for_the_same_session,
+    a_renewed_access_token_never_outlives_the_current_refresh_token,
+    a_revoked_session_gets_no_renewed_access_token,
+    renew_access_token_refuses_a_refresh_token,
+);

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::helpers::{SECRET, decode_jwt, now_secs, resign, sign_jwt, spawn_app};
 
-#[tokio::test]
 async fn me_returns_the_signed_in_user() {
     let app = spawn_app().await;
     let reply = app
@@ -20,7 +19,6 @@ async fn me_returns_the_signed_in_user() {
     assert_eq!(user["roles"], json!(["user"]));
 }
 
-#[tokio::test]
 async fn issued_tokens_carry_the_documented_headers_and_claims() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -46,7 +44,6 @@ async fn issued_tokens_carry_the_documented_headers_and_claims() {
     assert_eq!(lifetime, 7 * 24 * 3600);
 }
 
-#[tokio::test]
 async fn a_guarded_field_without_a_token_is_unauthenticated_missing() {
     let app = spawn_app().await;
     let reply = app.me(None).await;
@@ -55,7 +52,6 @@ async fn a_guarded_field_without_a_token_is_unauthenticated_missing() {
     assert_eq!(reply.body["data"], serde_json::Value::Null);
 }
 
-#[tokio::test]
 async fn a_header_that_is_not_a_bearer_jwt_is_malformed() {
     let app = spawn_app().await;
     for header in ["Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "Bearer a.b.c"] {
@@ -73,7 +69,6 @@ async fn a_header_that_is_not_a_bearer_jwt_is_malformed() {
     }
 }
 
-#[tokio::test]
 async fn a_tampered_payload_is_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -92,7 +87,6 @@ async fn a_tampered_payload_is_invalid() {
     assert_eq!(reply.reason(), Some("invalid"));
 }
 
-#[tokio::test]
 async fn a_token_signed_with_another_secret_is_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -106,7 +100,6 @@ async fn a_token_signed_with_another_secret_is_invalid() {
     assert_eq!(reply.reason(), Some("invalid"));
 }
 
-#[tokio::test]
 async fn alg_none_and_other_algorithms_are_rejected() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -140,7 +133,6 @@ async fn alg_none_and_other_algorithms_are_rejected() {
     assert_eq!(reply.reason(), Some("invalid"));
 }
 
-#[tokio::test]
 async fn an_expired_access_token_is_unauthenticated_expired() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -159,7 +151,6 @@ async fn an_expired_access_token_is_unauthenticated_expired() {
     app.me(Some(&barely)).await.ok("me");
 }
 
-#[tokio::test]
 async fn a_token_not_yet_valid_is_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -169,7 +160,6 @@ async fn a_token_not_yet_valid_is_invalid() {
     assert_eq!(app.me(Some(&early)).await.reason(), Some("invalid"));
 }
 
-#[tokio::test]
 async fn a_wrong_or_missing_issuer_or_audience_is_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -192,7 +182,6 @@ async fn a_wrong_or_missing_issuer_or_audience_is_invalid() {
     }
 }
 
-#[tokio::test]
 async fn a_refresh_token_sent_as_bearer_is_misused() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -200,7 +189,6 @@ async fn a_refresh_token_sent_as_bearer_is_misused() {
     assert_eq!(reply.code(), Some("TOKEN_MISUSED"));
 }
 
-#[tokio::test]
 async fn a_typ_header_and_xtype_that_disagree_are_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
@@ -214,7 +202,6 @@ async fn a_typ_header_and_xtype_that_disagree_are_invalid() {
     assert_eq!(app.me(Some(&refresh_typed)).await.reason(), Some("invalid"));
 }
 
-#[tokio::test]
 async fn public_fields_still_work_with_a_bad_authorization_header() {
     let app = spawn_app().await;
     let email = "grace@example.com";
@@ -231,3 +218,19 @@ async fn public_fields_still_work_with_a_bad_authorization_header() {
         .await;
     assert!(reply.ok("login")["accessToken"].is_string());
 }
+
+crate::on_every_backend!(
+    me_returns_the_signed_in_user,
+    issued_tokens_carry_the_documented_headers_and_claims,
+    a_guarded_field_without_a_token_is_unauthenticated_missing,
+    a_header_that_is_not_a_bearer_jwt_is_malformed,
+    a_tampered_payload_is_invalid,
+    a_token_signed_with_another_secret_is_invalid,
+    alg_none_and_other_algorithms_are_rejected,
+    an_expired_access_token_is_unauthenticated_expired,
+    a_token_not_yet_valid_is_invalid,
+    a_wrong_or_missing_issuer_or_audience_is_invalid,
+    a_refresh_token_sent_as_bearer_is_misused,
+    a_typ_header_and_xtype_that_disagree_are_invalid,
+    public_fields_still_work_with_a_bad_authorization_header,
+);

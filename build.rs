@@ -1,0 +1,11 @@
+//! Turns `AUTHQL_TEST_POSTGRES_URL` into the `postgres_tests` cfg, so the
+//! PostgreSQL variant of each integration test is compiled as a normal test
+//! when a server is available and reported as ignored (by name) otherwise.
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(postgres_tests)");
+    println!("cargo::rerun-if-env-changed=AUTHQL_TEST_POSTGRES_URL");
+    if std::env::var_os("AUTHQL_TEST_POSTGRES_URL").is_some_and(|url| !url.is_empty()) {
+        println!("cargo::rustc-cfg=postgres_tests");
+    }
+}
