@@ -52,22 +52,12 @@ impl AuthService {
                 AuthError::from(anyhow::Error::new(e).context("cannot insert the user"))
             }
         })?;
-        let (session, row) = inner.start_session(&tx, &user, client, now).await?;
-        inner
-            .record(
-                &tx,
-                EventKind::Registered,
-                Some(user.id),
-                Some(session.id),
-                client,
-                None,
-            )
+        let signed_in = inner
+            .start_session(&tx, user, client, EventKind::Registered, now)
             .await?;
-        let signed_in = inner.sign_pair(&row, user)?;
         tx.commit()
             .await
             .context("cannot commit the registration")?;
-        tracing::info!(user_id = %signed_in.account.id, session_id = %session.id, "registered");
         Ok(signed_in)
     }
 
@@ -118,20 +108,10 @@ impl AuthService {
             .begin()
             .await
             .context("cannot begin a transaction")?;
-        let (session, row) = inner.start_session(&tx, &user, client, now).await?;
-        inner
-            .record(
-                &tx,
-                EventKind::LoginSucceeded,
-                Some(user.id),
-                Some(session.id),
-                client,
-                None,
-            )
+        let signed_in = inner
+            .start_session(&tx, user, client, EventKind::LoginSucceeded, now)
             .await?;
-        let signed_in = inner.sign_pair(&row, user)?;
         tx.commit().await.context("cannot commit the login")?;
-        tracing::info!(user_id = %signed_in.account.id, session_id = %session.id, "logged in");
         Ok(signed_in)
     }
 }

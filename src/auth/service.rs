@@ -209,14 +209,17 @@ impl AuthService {
 }
 
 impl Inner {
-    /// Opens a session for `user` with its first refresh token row.
+    /// Opens a session for `user` (register, login): the session row, its
+    /// first refresh token row and the audit record `kind`, on `db` (the
+    /// caller's transaction), and signs the first pair.
     pub async fn start_session<C: ConnectionTrait>(
         &self,
         db: &C,
-        user: &user::Model,
+        user: user::Model,
         client: &ClientInfo,
+        kind: EventKind,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<(session::Model, refresh_token::Model)> {
+    ) -> anyhow::Result<SignedIn> {
         let session = store::sessions::insert(
             db,
             store::sessions::NewSession {
@@ -233,7 +236,10 @@ impl Inner {
         let row = store::refresh_tokens::insert(db, row)
             .await
             .context("cannot store the refresh token")?;
-        Ok((session, row))
+        self.record(db, kind, Some(user.id), Some(session.id), client, None)
+            .await?;
+        tracing::info!(user_id = %user.id, session_id = %session.id, event = kind.as_str(), "session started");
+        self.sign_pair(&row, user)
     }
 
     /// The row of a new refresh token for `session`, with the expiries of the

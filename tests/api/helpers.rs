@@ -256,6 +256,26 @@ impl TestApp {
         format!("{}/graphql", self.address)
     }
 
+    /// POSTs `body` to `/graphql` with exactly `headers`: for transport tests.
+    pub async fn post_raw(
+        &self,
+        headers: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url()).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POSTs `body` as `application/json` with `headers` added.
+    pub async fn post_json(&self, headers: &[(&str, &str)], body: &Value) -> reqwest::Response {
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        self.post_raw(&all, body.to_string()).await
+    }
+
     /// POSTs a GraphQL request as JSON, optionally with a Bearer token.
     pub async fn graphql(&self, query: &str, variables: Value, bearer: Option<&str>) -> Reply {
         let mut request = self

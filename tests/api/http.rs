@@ -31,13 +31,7 @@ async fn get_runs_queries_with_operation_name() {
 
 async fn post_honours_operation_name() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .post(app.url())
-        .json(&json!({ "query": "query A { a: __typename } query B { b: __typename }", "operationName": "A" }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(&[], &json!({ "query": "query A { a: __typename } query B { b: __typename }", "operationName": "A" })).await;
     assert_eq!(
         Reply::read(response).await.body["data"],
         json!({ "a": "Query" })
@@ -72,35 +66,25 @@ async fn post_bodies_other_than_json_are_415() {
         "multipart/form-data; boundary=x",
     ] {
         let response = app
-            .client
-            .post(app.url())
-            .header("content-type", content_type)
-            .body(r#"{"query":"{ __typename }"}"#)
-            .send()
-            .await
-            .unwrap();
+            .post_raw(
+                &[("content-type", content_type)],
+                r#"{"query":"{ __typename }"}"#,
+            )
+            .await;
         assert_eq!(response.status(), 415, "{content_type}");
     }
-    let response = app
-        .client
-        .post(app.url())
-        .body(r#"{"query":"{ __typename }"}"#)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_raw(&[], r#"{"query":"{ __typename }"}"#).await;
     assert_eq!(response.status(), 415, "no content type");
 }
 
 async fn json_with_a_charset_is_accepted() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url())
-        .header("content-type", "application/json; charset=utf-8")
-        .body(r#"{"query":"{ __typename }"}"#)
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            &[("content-type", "application/json; charset=utf-8")],
+            r#"{"query":"{ __typename }"}"#,
+        )
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -108,39 +92,33 @@ async fn bodies_over_64_kib_are_413() {
     let app = spawn_app().await;
     let padding = " ".repeat(64 * 1024);
     let response = app
-        .client
-        .post(app.url())
-        .header("content-type", "application/json")
-        .body(format!(r#"{{"query":"{{ __typename }}"}}{padding}"#))
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            &[("content-type", "application/json")],
+            format!(r#"{{"query":"{{ __typename }}"}}{padding}"#),
+        )
+        .await;
     assert_eq!(response.status(), 413);
 }
 
 async fn an_unacceptable_accept_header_is_406() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url())
-        .header("accept", "text/plain")
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &[("accept", "text/plain")],
+            &json!({ "query": "{ __typename }" }),
+        )
+        .await;
     assert_eq!(response.status(), 406);
 }
 
 async fn accept_application_json_gets_json_and_200_even_for_request_errors() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url())
-        .header("accept", "application/json")
-        .json(&json!({ "query": "{ noSuchField }" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &[("accept", "application/json")],
+            &json!({ "query": "{ noSuchField }" }),
+        )
+        .await;
     let reply = Reply::read(response).await;
     assert_eq!(reply.status, 200);
     assert!(reply.content_type.starts_with("application/json"));
@@ -150,13 +128,11 @@ async fn accept_application_json_gets_json_and_200_even_for_request_errors() {
 async fn request_errors_as_graphql_response_json_are_400_without_data() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url())
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": "{ noSuchField }" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &[("accept", "application/graphql-response+json")],
+            &json!({ "query": "{ noSuchField }" }),
+        )
+        .await;
     let reply = Reply::read(response).await;
     assert_eq!(reply.status, 400);
     assert!(reply.body.get("data").is_none());
@@ -177,12 +153,11 @@ async fn field_errors_are_200_with_data() {
 async fn batched_requests_are_refused() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url())
-        .json(&json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &[],
+            &json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]),
+        )
+        .await;
     let reply = Reply::read(response).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.code(), Some("BATCHING_NOT_SUPPORTED"));
@@ -192,13 +167,8 @@ async fn a_body_that_is_not_a_graphql_request_is_400() {
     let app = spawn_app().await;
     for body in ["not json", r#"{"query": 42}"#, "{}"] {
         let response = app
-            .client
-            .post(app.url())
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+            .post_raw(&[("content-type", "application/json")], body)
+            .await;
         assert_eq!(response.status(), 400, "{body}");
     }
 }
@@ -206,12 +176,8 @@ async fn a_body_that_is_not_a_graphql_request_is_400() {
 async fn responses_are_not_cached_and_carry_a_request_id() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .post(app.url())
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&[], &json!({ "query": "{ __typename }" }))
+        .await;
     assert_eq!(response.headers()["cache-control"], "no-store");
     let id = response.headers()["x-request-id"].to_str().unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok());

@@ -56,13 +56,11 @@ async fn a_header_that_is_not_a_bearer_jwt_is_malformed() {
     let app = spawn_app().await;
     for header in ["Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "Bearer a.b.c"] {
         let response = app
-            .client
-            .post(app.url())
-            .header("authorization", header)
-            .json(&json!({ "query": "{ me { id } }" }))
-            .send()
-            .await
-            .unwrap();
+            .post_json(
+                &[("authorization", header)],
+                &json!({ "query": "{ me { id } }" }),
+            )
+            .await;
         let reply = crate::helpers::Reply::read(response).await;
         assert_eq!(reply.code(), Some("UNAUTHENTICATED"), "{header}");
         assert_eq!(reply.reason(), Some("malformed"), "{header}");
