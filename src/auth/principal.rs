@@ -1,9 +1,11 @@
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::tokens::{AccessClaims, TokenError};
-use super::{AuthError, AuthService, UnauthenticatedReason};
+use super::{Account, AuthError, AuthService, UnauthenticatedReason};
 
 /// The credential a request carried in its `Authorization` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +62,9 @@ impl RequestCredentials {
 /// verified access token whose session is still live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
+    /// The user as read with the session's status: at most as old as that
+    /// answer (see [`super::revocation::PROPAGATION`]).
+    pub account: Arc<Account>,
     pub user_id: Uuid,
     pub session_id: Uuid,
     pub access_jti: Uuid,
@@ -68,8 +73,9 @@ pub struct Principal {
 }
 
 impl Principal {
-    pub(super) fn from_claims(claims: AccessClaims) -> Self {
+    pub(super) fn from_claims(claims: AccessClaims, account: Arc<Account>) -> Self {
         Self {
+            account,
             user_id: claims.sub,
             session_id: claims.sid,
             access_jti: claims.jti,

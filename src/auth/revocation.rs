@@ -1,4 +1,5 @@
-//! Whether a session is still live, asked on every authenticated request.
+//! Whether a session is still live, asked on every authenticated request,
+//! together with its user (one joined query).
 //!
 //! Access tokens are stateless JWTs, so logout could not end them without a
 //! look-up. The answer is cached per session for [`PROPAGATION`]: a revocation
@@ -6,6 +7,7 @@
 //! another instance is seen here once the cached answer expires, well within
 //! the promised second.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,14 +16,20 @@ use moka::sync::Cache;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use super::Account;
 use crate::store;
 
 /// How long a cached "live" answer is trusted.
 pub const PROPAGATION: Duration = Duration::from_millis(500);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A session's status, with its user as read in the same query: guarded
+/// fields such as `me` answer from it without another round trip.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionStatus {
-    Live { expires_at: DateTime<Utc> },
+    Live {
+        expires_at: DateTime<Utc>,
+        account: Arc<Account>,
+    },
     Revoked,
 }
 
@@ -50,16 +58,18 @@ impl SessionStatusCache {
         if let Some(status) = self.cache.get(&session_id) {
             return Ok(status);
         }
-        let session = store::sessions::find(db, session_id)
+        let found = store::sessions::find_with_user(db, session_id)
             .await
             .context("cannot read the session's status")?;
-        let status = match session {
-            Some(session) if session.revoked_at.is_none() => SessionStatus::Live {
+        let status = match found {
+            Some((session, user)) if session.revoked_at.is_none() => SessionStatus::Live {
                 expires_at: session.expires_at,
+                account: Arc::new(user.into()),
             },
+            // Revoked, deleted, or its user is gone.
             _ => SessionStatus::Revoked,
         };
-        self.cache.insert(session_id, status);
+        self.cache.insert(session_id, status.clone());
         Ok(status)
     }
 

@@ -182,20 +182,15 @@ impl AuthService {
             SessionStatus::Revoked => {
                 Err(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
             }
-            SessionStatus::Live { expires_at } if expires_at <= Utc::now() => {
+            SessionStatus::Live { expires_at, .. } if expires_at <= Utc::now() => {
                 Err(AuthError::Unauthenticated(UnauthenticatedReason::Expired))
             }
-            SessionStatus::Live { .. } => Ok(Principal::from_claims(claims)),
+            // A token whose `sub` is not the session's user is not ours to honour.
+            SessionStatus::Live { account, .. } if account.id != claims.sub => {
+                Err(AuthError::Unauthenticated(UnauthenticatedReason::Invalid))
+            }
+            SessionStatus::Live { account, .. } => Ok(Principal::from_claims(claims, account)),
         }
-    }
-
-    /// The signed-in user.
-    pub async fn account(&self, principal: &Principal) -> Result<Account, AuthError> {
-        store::users::find(&self.inner.db, principal.user_id)
-            .await
-            .context("cannot load the signed-in user")?
-            .map(Account::from)
-            .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Invalid))
     }
 
     /// The session the principal's access token belongs to.

@@ -16,11 +16,7 @@ impl AccountQuery {
     #[graphql(guard = "Authenticated")]
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let principal = context::principal(ctx).await?;
-        let account = context::service(ctx)?
-            .account(&principal)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(account.into())
+        Ok(principal.account.as_ref().clone().into())
     }
 }
 

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use entity::session;
+use entity::{session, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -33,6 +33,18 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewSession) -> Result<sessi
 
 pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<session::Model>, DbErr> {
     session::Entity::find_by_id(id).one(db).await
+}
+
+/// The session and its user, in one query.
+pub async fn find_with_user<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<(session::Model, user::Model)>, DbErr> {
+    let found = session::Entity::find_by_id(id)
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(session, user)| Some((session, user?))))
 }
 
 pub async fn mark_refreshed<C: ConnectionTrait>(

@@ -217,7 +217,21 @@ async fn public_fields_still_work_with_a_bad_authorization_header() {
     assert!(reply.ok("login")["accessToken"].is_string());
 }
 
+async fn a_token_naming_another_user_for_a_session_is_invalid() {
+    let app = spawn_app().await;
+    let ada = app.signed_up().await;
+    let eve = app.signed_up().await;
+    // Correctly signed (the secret leaked, say), but Eve's session with Ada's id.
+    let crossed = resign(&eve.access, SECRET, |_, claims| {
+        claims["sub"] = json!(ada.user_id);
+    });
+    let reply = app.me(Some(&crossed)).await;
+    assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(reply.reason(), Some("invalid"));
+}
+
 crate::on_every_backend!(
+    a_token_naming_another_user_for_a_session_is_invalid,
     me_returns_the_signed_in_user,
     issued_tokens_carry_the_documented_headers_and_claims,
     a_guarded_field_without_a_token_is_unauthenticated_missing,
