@@ -146,6 +146,16 @@ pub struct SettingsArgs {
     /// How often expired sessions and refresh tokens are deleted.
     #[arg(long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_duration, global = true)]
     pub cleanup_interval: Duration,
+    /// Browser origins allowed to call the API cross-origin, comma-separated,
+    /// `*` as a wildcard. Default: `http://localhost:*,http://127.0.0.1:*` in
+    /// development, none in production.
+    #[arg(
+        long,
+        env = "AUTHQL_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Option<Vec<String>>,
     /// How long after expiry sessions and refresh tokens are kept.
     #[arg(long, env = "AUTHQL_CLEANUP_RETENTION", default_value = "7d", value_parser = parse_duration, global = true)]
     pub cleanup_retention: Duration,
@@ -166,15 +176,29 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub lifetimes: TokenLifetimes,
     pub cleanup: CleanupSettings,
+    /// Origins allowed cross-origin (CORS); empty: same-origin only.
+    pub cors_origins: Vec<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout: Duration,
     pub startup_retry: Duration,
     pub migrate_on_start: bool,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &crate::store::redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("startup_retry", &self.startup_retry)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .finish()
+    }
 }
 
 impl DatabaseSettings {
@@ -284,8 +308,10 @@ impl Settings {
         };
         check_secret(&secret)?;
 
+        let cors_origins = cors_origins(args.cors_origins, args.environment)?;
         Ok(Self {
             listen: args.listen,
+            cors_origins,
             database,
             cleanup: CleanupSettings {
                 interval: args.cleanup_interval,
@@ -304,6 +330,39 @@ impl Settings {
     pub fn is_development(&self) -> bool {
         self.environment == Environment::Development
     }
+}
+
+/// Origins used in development when none are configured: any local dev server.
+pub const DEVELOPMENT_CORS_ORIGINS: [&str; 2] = ["http://localhost:*", "http://127.0.0.1:*"];
+
+fn cors_origins(
+    configured: Option<Vec<String>>,
+    environment: Environment,
+) -> anyhow::Result<Vec<String>> {
+    let origins: Vec<String> = match configured {
+        Some(origins) => origins
+            .into_iter()
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect(),
+        None if environment == Environment::Development => DEVELOPMENT_CORS_ORIGINS
+            .iter()
+            .map(|o| (*o).to_owned())
+            .collect(),
+        None => Vec::new(),
+    };
+    for origin in &origins {
+        let valid = origin == "*"
+            || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                && origin.is_ascii()
+                && !origin
+                    .chars()
+                    .any(|c| c.is_ascii_whitespace() || c.is_ascii_control()));
+        if !valid {
+            bail!("AUTHQL_CORS_ORIGINS: {origin:?} is not an origin like https://app.example.com");
+        }
+    }
+    Ok(origins)
 }
 
 fn check_secret(secret: &SecretString) -> anyhow::Result<()> {
@@ -396,6 +455,30 @@ mod tests {
         assert_eq!(
             development_secret_path("postgres://localhost/authql"),
             PathBuf::from("authql.jwt-secret")
+        );
+    }
+
+    #[test]
+    fn cors_origins_default_to_local_dev_servers_in_development_only() {
+        let dev = cors_origins(None, Environment::Development).unwrap();
+        assert_eq!(dev, DEVELOPMENT_CORS_ORIGINS);
+        assert!(
+            cors_origins(None, Environment::Production)
+                .unwrap()
+                .is_empty()
+        );
+        let configured = cors_origins(
+            Some(vec!["https://app.example.com/".into(), " ".into()]),
+            Environment::Production,
+        )
+        .unwrap();
+        assert_eq!(configured, ["https://app.example.com"]);
+        assert!(
+            cors_origins(
+                Some(vec!["app.example.com".into()]),
+                Environment::Production
+            )
+            .is_err()
         );
     }
 

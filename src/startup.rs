@@ -38,6 +38,7 @@ impl Application {
                 graphiql: settings.is_development(),
             },
             db.clone(),
+            &settings.cors_origins,
         )
         .boxed();
         let acceptor = TcpListener::bind(settings.listen)

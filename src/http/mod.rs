@@ -1,22 +1,38 @@
-//! HTTP wiring: `/graphql` (GraphQL over HTTP, GraphiQL) and `/healthz`.
+//! HTTP wiring: `/graphql` (GraphQL over HTTP, GraphiQL), `/healthz`, CORS.
 
 pub mod graphql;
 mod health;
 
-use poem::middleware::CatchPanic;
+use poem::http::Method;
+use poem::middleware::{CatchPanic, Cors};
 use poem::{Endpoint, EndpointExt, Response, Route, get};
 use sea_orm::DatabaseConnection;
 
 pub use graphql::GraphqlEndpoint;
 
-/// Every route of the server.
+/// Every route of the server. With `cors_origins` empty no CORS headers are
+/// sent at all (poem's `Cors` would otherwise allow every origin).
 pub fn routes(
     graphql: GraphqlEndpoint,
     db: DatabaseConnection,
-) -> impl Endpoint<Output = Response> {
+    cors_origins: &[String],
+) -> impl Endpoint<Output = Response> + use<> {
     Route::new()
         .at("/graphql", graphql::graphql.data(graphql))
         .at("/healthz", get(health::healthz).data(db))
+        .with_if(!cors_origins.is_empty(), cors(cors_origins))
         .with(CatchPanic::new())
         .map_to_response()
+}
+
+/// Cross-origin access for browser frontends: GET and POST with the headers a
+/// GraphQL client sends. No credentials: tokens travel in `Authorization`.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::new(), |cors, origin| cors.allow_origin_regex(origin))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(["content-type", "authorization", "accept"])
+        .expose_header("x-request-id")
+        .max_age(600)
 }

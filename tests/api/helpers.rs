@@ -144,6 +144,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         },
         lifetimes: TokenLifetimes::default(),
         cleanup: CleanupSettings::default(),
+        cors_origins: authql::config::DEVELOPMENT_CORS_ORIGINS
+            .map(String::from)
+            .to_vec(),
     };
     configure(&mut settings);
     start(settings, database).await
