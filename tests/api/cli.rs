@@ -137,6 +137,33 @@ fn migrate_up_status_and_down_work_on_sqlite() {
     );
 }
 
+#[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
+#[test]
+fn migrate_up_status_and_down_work_on_postgres() {
+    use crate::helpers::{Backend, TestDatabase};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let database = runtime.block_on(TestDatabase::create(Backend::Postgres));
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = |action: &str| {
+        let output = run(authql(dir.path())
+            .args(["migrate", action])
+            .env("AUTHQL_DATABASE_URL", &database.url));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    migrate("up");
+    assert_eq!(migrate("status").matches("Applied").count(), 4);
+    migrate("down");
+    assert_eq!(migrate("status").matches("Applied").count(), 3);
+    migrate("up");
+    assert_eq!(migrate("status").matches("Applied").count(), 4);
+    drop(database);
+}
+
 #[cfg(unix)]
 #[test]
 fn development_generates_a_private_secret_once_and_keeps_it() {

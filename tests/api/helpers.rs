@@ -48,7 +48,7 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    async fn create(backend: Backend) -> Self {
+    pub async fn create(backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");

@@ -398,7 +398,53 @@ async fn without_cors_origins_no_cors_headers_are_sent() {
     );
 }
 
+async fn a_database_failure_is_an_opaque_internal_error_with_the_request_id() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.register("Ada", "ada@example.com", crate::helpers::PASSWORD)
+        .await
+        .ok("register");
+    // Break the database under the running server: the audit table vanishes.
+    app.db
+        .execute_unprepared("DROP TABLE auth_events")
+        .await
+        .unwrap();
+
+    let response = app
+        .post_json(
+            &[],
+            &json!({
+                "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+                "variables": { "i": { "email": "ada@example.com", "password": crate::helpers::PASSWORD } }
+            }),
+        )
+        .await;
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.code(), Some("INTERNAL_SERVER_ERROR"));
+    assert_eq!(reply.message(), Some("Internal server error"));
+    assert_eq!(
+        reply.body["errors"][0]["extensions"]["requestId"],
+        request_id.as_str()
+    );
+    let text = reply.body.to_string().to_lowercase();
+    for leak in [
+        "auth_events",
+        "table",
+        "sql",
+        "database",
+        "relation",
+        "error returned",
+    ] {
+        assert!(!text.contains(leak), "{leak:?} leaked: {text}");
+    }
+}
+
 crate::on_every_backend!(
+    a_database_failure_is_an_opaque_internal_error_with_the_request_id,
     a_local_dev_server_may_call_the_api_cross_origin_in_development,
     only_configured_origins_may_call_the_api_cross_origin,
     without_cors_origins_no_cors_headers_are_sent,
