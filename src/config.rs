@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use base64::Engine;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The shortest HS256 secret accepted, in bytes (RFC 7518 §3.2: at least the
@@ -156,6 +157,15 @@ pub struct SettingsArgs {
         global = true
     )]
     pub cors_origins: Option<Vec<String>>,
+    /// Reverse proxies / load balancers (IPs or CIDRs, comma-separated) whose
+    /// `X-Forwarded-For` is believed. Default: none, the TCP peer is the client.
+    #[arg(
+        long,
+        env = "AUTHQL_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
     /// How long after expiry sessions and refresh tokens are kept.
     #[arg(long, env = "AUTHQL_CLEANUP_RETENTION", default_value = "7d", value_parser = parse_duration, global = true)]
     pub cleanup_retention: Duration,
@@ -178,6 +188,8 @@ pub struct Settings {
     pub cleanup: CleanupSettings,
     /// Origins allowed cross-origin (CORS); empty: same-origin only.
     pub cors_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 #[derive(Clone)]
@@ -309,9 +321,11 @@ impl Settings {
         check_secret(&secret)?;
 
         let cors_origins = cors_origins(args.cors_origins, args.environment)?;
+        let trusted_proxies = trusted_proxies(&args.trusted_proxies)?;
         Ok(Self {
             listen: args.listen,
             cors_origins,
+            trusted_proxies,
             database,
             cleanup: CleanupSettings {
                 interval: args.cleanup_interval,
@@ -363,6 +377,24 @@ fn cors_origins(
         }
     }
     Ok(origins)
+}
+
+/// Parses `10.0.0.0/8`-style networks and bare addresses (a network of one).
+fn trusted_proxies(raw: &[String]) -> anyhow::Result<Vec<IpNet>> {
+    raw.iter()
+        .map(|entry| entry.trim())
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "AUTHQL_TRUSTED_PROXIES: {entry:?} is not an IP address or CIDR network"
+                    )
+                })
+        })
+        .collect()
 }
 
 fn check_secret(secret: &SecretString) -> anyhow::Result<()> {
@@ -480,6 +512,20 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let parsed = trusted_proxies(&[
+            "10.0.0.0/8".into(),
+            " 127.0.0.1".into(),
+            "::1".into(),
+            "".into(),
+        ])
+        .unwrap();
+        let shown: Vec<String> = parsed.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert!(trusted_proxies(&["proxy.internal".into()]).is_err());
     }
 
     #[test]

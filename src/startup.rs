@@ -36,6 +36,7 @@ impl Application {
             GraphqlEndpoint {
                 schema,
                 graphiql: settings.is_development(),
+                trusted_proxies: settings.trusted_proxies.clone().into(),
             },
             db.clone(),
             &settings.cors_origins,

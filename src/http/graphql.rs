@@ -16,7 +16,12 @@ use serde_json::json;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::auth::{Bearer, ClientInfo, RequestCredentials};
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use super::client::client_info;
+use crate::auth::{Bearer, RequestCredentials};
 use crate::graphql::AuthqlSchema;
 use crate::graphql::errors::{INTERNAL_MESSAGE, code};
 
@@ -24,13 +29,13 @@ use crate::graphql::errors::{INTERNAL_MESSAGE, code};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
-const MAX_USER_AGENT_CHARS: usize = 512;
 
 /// What the `/graphql` handler needs.
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
     pub schema: AuthqlSchema,
     pub graphiql: bool,
+    pub trusted_proxies: Arc<[IpNet]>,
 }
 
 /// The response media type the client asked for.
@@ -177,7 +182,7 @@ async fn serve(
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok()),
         )))
-        .data(client_info(req));
+        .data(client_info(req, &endpoint.trusted_proxies));
     let response = endpoint.schema.execute(request).await;
     render(response, format, request_id, false)
 }
@@ -279,20 +284,6 @@ fn selected_operation_type(
             ops.values().next().map(|op| op.node.ty)
         }
         (DocumentOperations::Multiple(_), None) => None,
-    }
-}
-
-fn client_info(req: &Request) -> ClientInfo {
-    ClientInfo {
-        ip: req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|addr| addr.ip().to_string()),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
     }
 }
 

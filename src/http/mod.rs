@@ -1,5 +1,6 @@
 //! HTTP wiring: `/graphql` (GraphQL over HTTP, GraphiQL), `/healthz`, CORS.
 
+mod client;
 pub mod graphql;
 mod health;
 

@@ -147,6 +147,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         cors_origins: authql::config::DEVELOPMENT_CORS_ORIGINS
             .map(String::from)
             .to_vec(),
+        trusted_proxies: Vec::new(),
     };
     configure(&mut settings);
     start(settings, database).await

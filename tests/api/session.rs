@@ -85,7 +85,48 @@ async fn renew_access_token_refuses_a_refresh_token() {
     );
 }
 
+/// Registers through a client that sends `X-Forwarded-For` and returns the
+/// session's recorded IP.
+async fn recorded_ip(app: &crate::helpers::TestApp, forwarded_for: &str) -> String {
+    let body = serde_json::json!({
+        "query": "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+        "variables": { "i": {
+            "name": "Ada", "email": format!("{}@example.com", uuid::Uuid::new_v4()),
+            "password": crate::helpers::PASSWORD, "passwordConfirmation": crate::helpers::PASSWORD
+        }}
+    });
+    let response = app
+        .post_json(&[("x-forwarded-for", forwarded_for)], &body)
+        .await;
+    let reply = crate::helpers::Reply::read(response).await;
+    let token = reply.ok("register")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.session(&token).await.ok("session")["ip"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn behind_a_trusted_proxy_the_forwarded_client_ip_is_recorded() {
+    let app = spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    assert_eq!(recorded_ip(&app, "203.0.113.7").await, "203.0.113.7");
+    // What the client itself put in front is not believed.
+    assert_eq!(
+        recorded_ip(&app, "1.2.3.4, 203.0.113.7").await,
+        "203.0.113.7"
+    );
+}
+
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    let app = spawn_app().await;
+    assert_eq!(recorded_ip(&app, "203.0.113.7").await, "127.0.0.1");
+}
+
 crate::on_every_backend!(
+    behind_a_trusted_proxy_the_forwarded_client_ip_is_recorded,
+    without_trusted_proxies_x_forwarded_for_is_ignored,
     session_describes_the_access_tokens_session,
     session_requires_an_access_token,
     renew_access_token_issues_a_new_token_for_the_same_session,
