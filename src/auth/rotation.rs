@@ -69,24 +69,22 @@ impl AuthService {
         if row.revoked_at.is_some() {
             return self.reject(&claims, "revoked", client).await;
         }
-        let session = match store::sessions::find(&inner.db, row.session_id)
+        let (session, user) = match store::sessions::find_with_user(&inner.db, row.session_id)
             .await
             .context("cannot load the session")?
         {
-            None => return self.reject(&claims, "unknown_session", client).await,
-            Some(session) if session.revoked_at.is_some() => {
+            None => {
+                return self
+                    .reject(&claims, "unknown_session_or_user", client)
+                    .await;
+            }
+            Some((session, _)) if session.revoked_at.is_some() => {
                 return self.reject(&claims, "session_revoked", client).await;
             }
-            Some(session) if session.expires_at <= now => {
+            Some((session, _)) if session.expires_at <= now => {
                 return self.reject(&claims, "session_expired", client).await;
             }
-            Some(session) => session,
-        };
-        let Some(user) = store::users::find(&inner.db, row.user_id)
-            .await
-            .context("cannot load the user")?
-        else {
-            return self.reject(&claims, "unknown_user", client).await;
+            Some(found) => found,
         };
 
         if row.used_at.is_none() {
