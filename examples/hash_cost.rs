@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
     }
     times.sort();
 
-    let parallel_runs = std::thread::available_parallelism().map_or(1, usize::from) * 20;
+    let parallel_runs = std::thread::available_parallelism().map_or(1, usize::from) * 100;
     let start = Instant::now();
     let mut hashes = tokio::task::JoinSet::new();
     for _ in 0..parallel_runs {
