@@ -1,15 +1,17 @@
 -- Rotates refresh tokens: every thread (run with one connection each) takes
 -- its own session's refresh token from line <thread number> of $TOKENS_FILE
 -- and always presents the newest one, so each request is a real rotation.
+package.path = "bench/lua/?.lua;" .. package.path
+local report = require("report")
+
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 
-local threads = {}
 local count = 0
 function setup(thread)
   count = count + 1
   thread:set("id", count)
-  table.insert(threads, thread)
+  report.track(thread)
 end
 
 function init(args)
@@ -37,11 +39,5 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local errs = 0
-  for _, t in ipairs(threads) do
-    errs = errs + (t:get("errors") or 0)
-  end
-  io.write(string.format("RESULT rps=%.1f p50_ms=%.2f p99_ms=%.2f requests=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.requests, errs + summary.errors.status))
+  report.done(summary, latency)
 end

@@ -103,46 +103,10 @@ fn the_schema_subcommand_prints_the_committed_schema() {
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
 }
 
-#[test]
-fn migrate_up_status_and_down_work_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-    assert!(
-        run(authql(dir.path())
-            .args(["migrate", "up"])
-            .env("AUTHQL_DATABASE_URL", &url))
-        .status
-        .success()
-    );
-    let status = run(authql(dir.path())
-        .args(["migrate", "status"])
-        .env("AUTHQL_DATABASE_URL", &url));
-    let listing = String::from_utf8_lossy(&status.stdout);
-    assert_eq!(listing.matches("Applied").count(), 4, "{listing}");
-    assert!(
-        run(authql(dir.path())
-            .args(["migrate", "down"])
-            .env("AUTHQL_DATABASE_URL", &url))
-        .status
-        .success()
-    );
-    let status = run(authql(dir.path())
-        .args(["migrate", "status"])
-        .env("AUTHQL_DATABASE_URL", &url));
-    let listing = String::from_utf8_lossy(&status.stdout);
-    assert_eq!(listing.matches("Applied").count(), 3, "{listing}");
-    assert!(
-        listing.contains("m20261122_000004_create_auth_events"),
-        "{listing}"
-    );
-}
-
-#[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
-#[test]
-fn migrate_up_status_and_down_work_on_postgres() {
-    use crate::helpers::{Backend, TestDatabase};
+/// `authql migrate` up, status, down, status, up on a fresh database.
+fn assert_migrate_cycle(backend: crate::helpers::Backend) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let database = runtime.block_on(TestDatabase::create(Backend::Postgres));
+    let database = runtime.block_on(crate::helpers::TestDatabase::create(backend));
     let dir = tempfile::tempdir().unwrap();
     let migrate = |action: &str| {
         let output = run(authql(dir.path())
@@ -158,10 +122,26 @@ fn migrate_up_status_and_down_work_on_postgres() {
     migrate("up");
     assert_eq!(migrate("status").matches("Applied").count(), 4);
     migrate("down");
-    assert_eq!(migrate("status").matches("Applied").count(), 3);
+    let listing = migrate("status");
+    assert_eq!(listing.matches("Applied").count(), 3, "{listing}");
+    assert!(
+        listing.contains("m20261122_000004_create_auth_events"),
+        "{listing}"
+    );
     migrate("up");
     assert_eq!(migrate("status").matches("Applied").count(), 4);
     drop(database);
+}
+
+#[test]
+fn migrate_up_status_and_down_work_on_sqlite() {
+    assert_migrate_cycle(crate::helpers::Backend::Sqlite);
+}
+
+#[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
+#[test]
+fn migrate_up_status_and_down_work_on_postgres() {
+    assert_migrate_cycle(crate::helpers::Backend::Postgres);
 }
 
 #[cfg(unix)]
