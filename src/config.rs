@@ -30,6 +30,51 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Parses the command line and environment. A bad value ends the process
+    /// with one line naming the flag and its variable (exit code 2); `--help`
+    /// and `--version` print as usual.
+    pub fn parse_or_exit() -> Self {
+        match Self::try_parse() {
+            Ok(cli) => cli,
+            Err(error) if !error.use_stderr() => error.exit(),
+            Err(error) => {
+                eprintln!("authql: {}", one_line(&error));
+                std::process::exit(2);
+            }
+        }
+    }
+}
+
+/// clap's message without its `--help` hint, plus the variable behind the flag.
+fn one_line(error: &clap::Error) -> String {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue};
+
+    let rendered = error.to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let variable = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => {
+            let long = arg
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("--");
+            Cli::command()
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .and_then(|a| a.get_env())
+                .map(|env| env.to_string_lossy().into_owned())
+        }
+        _ => None,
+    };
+    match variable {
+        Some(variable) => format!("{first} (set by {variable} or the flag)"),
+        None => first,
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).

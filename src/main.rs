@@ -3,10 +3,9 @@ use std::process::ExitCode;
 use authql::config::{Cli, Command, DatabaseSettings, Settings};
 use authql::startup::{self, Application};
 use authql::{graphql, telemetry};
-use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_exit();
     telemetry::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
