@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use poem::http::StatusCode;
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Response, handler};
@@ -6,10 +8,16 @@ use serde_json::json;
 
 use crate::store;
 
-/// 200 when the database answers, 503 otherwise: for load balancers.
+/// How long the database may take to answer before the instance is reported
+/// unhealthy; load balancers give up after a few seconds.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// 200 when the database answers within [`PING_TIMEOUT`], 503 otherwise: for
+/// load balancers.
 #[handler]
 pub async fn healthz(Data(db): Data<&DatabaseConnection>) -> Response {
-    if store::ping(db).await {
+    let answered = tokio::time::timeout(PING_TIMEOUT, store::ping(db)).await;
+    if answered == Ok(true) {
         Json(json!({ "status": "ok" })).into_response()
     } else {
         Json(json!({ "status": "unavailable" }))

@@ -443,6 +443,46 @@ async fn a_database_failure_is_an_opaque_internal_error_with_the_request_id() {
     }
 }
 
+#[tokio::test]
+#[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
+async fn healthz_is_503_when_the_database_is_gone() {
+    use crate::helpers::{Backend, on_backend};
+    use sea_orm::ConnectionTrait;
+    on_backend(Backend::Postgres, async {
+        let app = spawn_app().await;
+        let name = url::Url::parse(&app.settings.database.url)
+            .unwrap()
+            .path()
+            .trim_start_matches('/')
+            .to_owned();
+        let admin = sea_orm::Database::connect(std::env::var("AUTHQL_TEST_POSTGRES_URL").unwrap())
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let response = app
+            .client
+            .get(format!("{}/healthz", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        assert_eq!(
+            response.json::<serde_json::Value>().await.unwrap()["status"],
+            "unavailable"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
 crate::on_every_backend!(
     a_database_failure_is_an_opaque_internal_error_with_the_request_id,
     a_local_dev_server_may_call_the_api_cross_origin_in_development,
