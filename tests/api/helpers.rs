@@ -260,6 +260,22 @@ impl TestApp {
         format!("{}/graphql", self.address)
     }
 
+    /// `GET /healthz`: the status code and the body's `status`.
+    pub async fn healthz(&self) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}/healthz", self.address))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON body");
+        (
+            status,
+            body["status"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
     /// POSTs `body` to `/graphql` with exactly `headers`: for transport tests.
     pub async fn post_raw(
         &self,

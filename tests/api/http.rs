@@ -1,5 +1,6 @@
 //! GraphQL over HTTP: methods, media types, status codes, limits, GraphiQL.
 
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{Reply, spawn_app};
@@ -250,16 +251,9 @@ async fn overly_deep_queries_are_refused() {
 
 async fn healthz_is_200_when_the_database_answers() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
     assert_eq!(
-        response.json::<serde_json::Value>().await.unwrap()["status"],
-        "ok"
+        app.healthz().await,
+        (StatusCode::from_u16(200).unwrap(), "ok".to_owned())
     );
 }
 
@@ -463,16 +457,9 @@ async fn healthz_is_503_when_the_database_is_gone() {
             .await
             .unwrap();
         let started = std::time::Instant::now();
-        let response = app
-            .client
-            .get(format!("{}/healthz", app.address))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 503);
         assert_eq!(
-            response.json::<serde_json::Value>().await.unwrap()["status"],
-            "unavailable"
+            app.healthz().await,
+            (StatusCode::from_u16(503).unwrap(), "unavailable".to_owned())
         );
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
