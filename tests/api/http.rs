@@ -251,10 +251,7 @@ async fn overly_deep_queries_are_refused() {
 
 async fn healthz_is_200_when_the_database_answers() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.healthz().await,
-        (StatusCode::from_u16(200).unwrap(), "ok".to_owned())
-    );
+    assert_eq!(app.healthz().await, (StatusCode::OK, "ok".to_owned()));
 }
 
 const INTROSPECTION: &str = r#"
@@ -459,7 +456,7 @@ async fn healthz_is_503_when_the_database_is_gone() {
         let started = std::time::Instant::now();
         assert_eq!(
             app.healthz().await,
-            (StatusCode::from_u16(503).unwrap(), "unavailable".to_owned())
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable".to_owned())
         );
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
