@@ -161,36 +161,36 @@ pub struct SettingsArgs {
     )]
     pub jwt_audience: String,
     /// Lifetime of an access token.
-    #[arg(long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = defaults::ACCESS_TOKEN_TTL, value_parser = parse_duration, global = true)]
     pub access_token_ttl: Duration,
     /// Lifetime of a refresh token.
-    #[arg(long, env = "AUTHQL_REFRESH_TOKEN_TTL", default_value = "7d", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_REFRESH_TOKEN_TTL", default_value = defaults::REFRESH_TOKEN_TTL, value_parser = parse_duration, global = true)]
     pub refresh_token_ttl: Duration,
     /// Absolute lifetime of a session, however often it is refreshed.
-    #[arg(long, env = "AUTHQL_SESSION_MAX_LIFETIME", default_value = "30d", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_SESSION_MAX_LIFETIME", default_value = defaults::SESSION_MAX_LIFETIME, value_parser = parse_duration, global = true)]
     pub session_max_lifetime: Duration,
     /// How long a rotated refresh token may be presented again and get the same successor.
-    #[arg(long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = "5s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = defaults::REFRESH_REUSE_GRACE, value_parser = parse_duration, global = true)]
     pub refresh_reuse_grace: Duration,
     /// Most database connections this instance keeps open.
     #[arg(
         long,
         env = "AUTHQL_DATABASE_MAX_CONNECTIONS",
-        default_value = "10",
+        default_value_t = defaults::DATABASE_MAX_CONNECTIONS,
         global = true
     )]
     pub database_max_connections: u32,
     /// Time allowed for one connection attempt.
-    #[arg(long, env = "AUTHQL_DATABASE_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_DATABASE_CONNECT_TIMEOUT", default_value = defaults::DATABASE_CONNECT_TIMEOUT, value_parser = parse_duration, global = true)]
     pub database_connect_timeout: Duration,
     /// At start-up, how long to keep retrying an unreachable database.
-    #[arg(long, env = "AUTHQL_DATABASE_STARTUP_RETRY", default_value = "30s", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_DATABASE_STARTUP_RETRY", default_value = defaults::DATABASE_STARTUP_RETRY, value_parser = parse_duration, global = true)]
     pub database_startup_retry: Duration,
     /// Apply pending migrations when `serve` starts.
-    #[arg(long, env = "AUTHQL_MIGRATE_ON_START", default_value = "true", action = clap::ArgAction::Set, global = true)]
+    #[arg(long, env = "AUTHQL_MIGRATE_ON_START", default_value_t = defaults::MIGRATE_ON_START, action = clap::ArgAction::Set, global = true)]
     pub migrate_on_start: bool,
     /// How often expired sessions and refresh tokens are deleted.
-    #[arg(long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = defaults::CLEANUP_INTERVAL, value_parser = parse_duration, global = true)]
     pub cleanup_interval: Duration,
     /// Browser origins allowed to call the API cross-origin, comma-separated,
     /// `*` as a wildcard. Default: `http://localhost:*,http://127.0.0.1:*` in
@@ -212,8 +212,30 @@ pub struct SettingsArgs {
     )]
     pub trusted_proxies: Vec<String>,
     /// How long after expiry sessions and refresh tokens are kept.
-    #[arg(long, env = "AUTHQL_CLEANUP_RETENTION", default_value = "7d", value_parser = parse_duration, global = true)]
+    #[arg(long, env = "AUTHQL_CLEANUP_RETENTION", default_value = defaults::CLEANUP_RETENTION, value_parser = parse_duration, global = true)]
     pub cleanup_retention: Duration,
+}
+
+/// Default values: the one source for the CLI (`--help`) and for the settings
+/// structs' `Default`s that tests build on, so the two cannot drift apart.
+pub mod defaults {
+    use std::time::Duration;
+
+    pub const ACCESS_TOKEN_TTL: &str = "15m";
+    pub const REFRESH_TOKEN_TTL: &str = "7d";
+    pub const SESSION_MAX_LIFETIME: &str = "30d";
+    pub const REFRESH_REUSE_GRACE: &str = "5s";
+    pub const DATABASE_MAX_CONNECTIONS: u32 = 10;
+    pub const DATABASE_CONNECT_TIMEOUT: &str = "5s";
+    pub const DATABASE_STARTUP_RETRY: &str = "30s";
+    pub const MIGRATE_ON_START: bool = true;
+    pub const CLEANUP_INTERVAL: &str = "1h";
+    pub const CLEANUP_RETENTION: &str = "7d";
+
+    /// One of the constants above as a `Duration`.
+    pub(super) fn duration(constant: &str) -> Duration {
+        super::parse_duration(constant).expect("default durations are valid constants")
+    }
 }
 
 /// A duration written like `90s`, `15m` or `7d`.
@@ -263,10 +285,10 @@ impl DatabaseSettings {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            max_connections: 10,
-            connect_timeout: Duration::from_secs(5),
-            startup_retry: Duration::from_secs(30),
-            migrate_on_start: true,
+            max_connections: defaults::DATABASE_MAX_CONNECTIONS,
+            connect_timeout: defaults::duration(defaults::DATABASE_CONNECT_TIMEOUT),
+            startup_retry: defaults::duration(defaults::DATABASE_STARTUP_RETRY),
+            migrate_on_start: defaults::MIGRATE_ON_START,
         }
     }
 
@@ -291,8 +313,8 @@ pub struct CleanupSettings {
 impl Default for CleanupSettings {
     fn default() -> Self {
         Self {
-            interval: Duration::from_secs(3600),
-            retention: Duration::from_secs(7 * 86400),
+            interval: defaults::duration(defaults::CLEANUP_INTERVAL),
+            retention: defaults::duration(defaults::CLEANUP_RETENTION),
         }
     }
 }
@@ -316,10 +338,10 @@ pub struct TokenLifetimes {
 impl Default for TokenLifetimes {
     fn default() -> Self {
         Self {
-            access: Duration::from_secs(15 * 60),
-            refresh: Duration::from_secs(7 * 24 * 3600),
-            session_max: Duration::from_secs(30 * 24 * 3600),
-            reuse_grace: Duration::from_secs(5),
+            access: defaults::duration(defaults::ACCESS_TOKEN_TTL),
+            refresh: defaults::duration(defaults::REFRESH_TOKEN_TTL),
+            session_max: defaults::duration(defaults::SESSION_MAX_LIFETIME),
+            reuse_grace: defaults::duration(defaults::REFRESH_REUSE_GRACE),
         }
     }
 }
@@ -571,6 +593,21 @@ mod tests {
         let shown: Vec<String> = parsed.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
         assert!(trusted_proxies(&["proxy.internal".into()]).is_err());
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let lifetimes = TokenLifetimes::default();
+        assert_eq!(lifetimes.access, Duration::from_secs(15 * 60));
+        assert_eq!(lifetimes.refresh, Duration::from_secs(7 * 86400));
+        assert_eq!(lifetimes.session_max, Duration::from_secs(30 * 86400));
+        assert_eq!(lifetimes.reuse_grace, Duration::from_secs(5));
+        let database = DatabaseSettings::new("sqlite::memory:");
+        assert_eq!(database.connect_timeout, Duration::from_secs(5));
+        assert_eq!(database.startup_retry, Duration::from_secs(30));
+        let cleanup = CleanupSettings::default();
+        assert_eq!(cleanup.interval, Duration::from_secs(3600));
+        assert_eq!(cleanup.retention, Duration::from_secs(7 * 86400));
     }
 
     #[test]
