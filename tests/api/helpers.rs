@@ -432,6 +432,28 @@ impl Reply {
     }
 }
 
+/// Asserts that concurrent `refresh` calls with the token of `first` all got
+/// the same successor pair and left exactly one successor row in `app`'s
+/// database; returns that pair.
+pub async fn assert_one_successor(app: &TestApp, first: &Tokens, replies: &[Reply]) -> Tokens {
+    let pairs: Vec<Tokens> = replies
+        .iter()
+        .map(|r| Tokens::from_payload(r.ok("refresh")))
+        .collect();
+    assert!(
+        pairs
+            .iter()
+            .all(|p| p.refresh == pairs[0].refresh && p.access == pairs[0].access),
+        "every call within the grace gets the same successor"
+    );
+    let rows = app
+        .refresh_token_rows(claim_uuid(&first.access, "sid"))
+        .await;
+    assert_eq!(rows.len(), 2, "one original and exactly one successor");
+    assert_eq!(rows[1].jti, claim_uuid(&pairs[0].refresh, "jti"));
+    pairs[0].clone()
+}
+
 /// The decoded header and claims of a JWT, without verifying it.
 pub fn decode_jwt(token: &str) -> (Value, Value) {
     let mut parts = token.split('.');

@@ -7,7 +7,9 @@ use authql::store::maintenance::{Deleted, delete_expired};
 use entity::prelude::{RefreshToken, Session};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-use crate::helpers::{PASSWORD, Tokens, claim_uuid, spawn_app, spawn_app_with, time_until};
+use crate::helpers::{
+    PASSWORD, Tokens, assert_one_successor, spawn_app, spawn_app_with, time_until,
+};
 
 async fn concurrent_refreshes_on_two_instances_leave_exactly_one_successor() {
     let a = spawn_app().await;
@@ -20,18 +22,7 @@ async fn concurrent_refreshes_on_two_instances_leave_exactly_one_successor() {
     });
     let replies = futures::future::join_all(calls).await;
 
-    let pairs: Vec<Tokens> = replies
-        .iter()
-        .map(|r| Tokens::from_payload(r.ok("refresh")))
-        .collect();
-    assert!(
-        pairs
-            .iter()
-            .all(|p| p.refresh == pairs[0].refresh && p.access == pairs[0].access),
-        "every call within the grace gets the same successor"
-    );
-    let rows = a.refresh_token_rows(claim_uuid(&first.access, "sid")).await;
-    assert_eq!(rows.len(), 2, "one original and exactly one successor");
+    assert_one_successor(&a, &first, &replies).await;
 }
 
 async fn reuse_is_detected_by_whichever_instance_sees_it() {

@@ -139,20 +139,7 @@ async fn concurrent_refreshes_with_one_token_leave_exactly_one_successor() {
     let calls = (0..16).map(|_| app.refresh(&first.refresh));
     let replies = futures::future::join_all(calls).await;
 
-    let pairs: Vec<Tokens> = replies
-        .iter()
-        .map(|r| Tokens::from_payload(r.ok("refresh")))
-        .collect();
-    assert!(
-        pairs
-            .iter()
-            .all(|p| p.refresh == pairs[0].refresh && p.access == pairs[0].access)
-    );
-    let rows = app
-        .refresh_token_rows(claim_uuid(&first.access, "sid"))
-        .await;
-    assert_eq!(rows.len(), 2, "one original and exactly one successor");
-    assert_eq!(rows[1].jti, claim_uuid(&pairs[0].refresh, "jti"));
+    crate::helpers::assert_one_successor(&app, &first, &replies).await;
 }
 
 async fn unknown_forged_expired_and_missing_refresh_tokens_are_invalid() {
