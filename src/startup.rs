@@ -13,7 +13,10 @@ use crate::auth::AuthService;
 use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, Settings};
 use crate::http::{self, GraphqlEndpoint};
 use crate::{graphql, store};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 /// A bound, ready server: `build` it, read its `port`, then run it.
 pub struct Application {
@@ -104,24 +107,26 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
     }
 }
 
-/// Applies pending migrations. On PostgreSQL they run in one transaction
-/// holding an advisory lock, so instances starting together take turns
-/// instead of racing (DDL is transactional there).
+/// Applies pending migrations in one transaction that holds the database's
+/// lock, so instances starting together take turns instead of racing: SQLite
+/// takes its write lock at `BEGIN IMMEDIATE` (later starters wait on the busy
+/// timeout), PostgreSQL an advisory lock. DDL is transactional on both.
 pub async fn apply_migrations(db: &DatabaseConnection) -> anyhow::Result<()> {
-    /// An arbitrary key naming authql's migration lock.
+    /// An arbitrary key naming authql's migration lock on PostgreSQL.
     const MIGRATION_LOCK: i64 = 0x6175_7468_716c;
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None)
-            .await
-            .context("cannot apply the database migrations");
-    }
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
     let tx = db
-        .begin()
+        .begin_with_options(options)
         .await
         .context("cannot begin the migration transaction")?;
-    tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-        .await
-        .context("cannot take the migration lock")?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await
+            .context("cannot take the migration lock")?;
+    }
     Migrator::up(&tx, None)
         .await
         .context("cannot apply the database migrations")?;

@@ -153,6 +153,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     start(settings, database).await
 }
 
+/// `n` servers started at the same moment on one fresh database, as a
+/// deployment starts its instances: each applies the migrations on start.
+pub async fn spawn_instances_at_once(n: usize) -> Vec<TestApp> {
+    let first = spawn_app_with(|s| s.database.migrate_on_start = false).await;
+    let mut settings = first.settings.clone();
+    settings.database.migrate_on_start = true;
+    let starts = (0..n).map(|_| start(settings.clone(), Arc::clone(&first.database)));
+    futures::future::join_all(starts).await
+}
+
 async fn start(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
     let app = Application::build(settings.clone())
         .await

@@ -122,7 +122,17 @@ async fn the_periodic_cleanup_runs_on_its_own() {
     assert!(emptied.is_some(), "expired rows were deleted");
 }
 
+async fn instances_starting_together_on_an_empty_database_all_come_up() {
+    let instances = crate::helpers::spawn_instances_at_once(3).await;
+    // Every one serves, on one schema: a user registered on one logs in on another.
+    let tokens = instances[0].signed_up().await;
+    for instance in &instances {
+        instance.me(Some(&tokens.access)).await.ok("me");
+    }
+}
+
 crate::on_every_backend!(
+    instances_starting_together_on_an_empty_database_all_come_up,
     concurrent_refreshes_on_two_instances_leave_exactly_one_successor,
     reuse_is_detected_by_whichever_instance_sees_it,
     logout_on_one_instance_ends_access_tokens_on_the_other_within_a_second,
