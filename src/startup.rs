@@ -1,16 +1,14 @@
 //! The application: connect, migrate, build the schema and routes, serve.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use chrono::Utc;
 use migration::{Migrator, MigratorTrait};
 use poem::endpoint::BoxEndpoint;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{EndpointExt, Server};
+use poem::{EndpointExt, Response};
+use tokio::net::TcpListener;
 
 use crate::auth::AuthService;
-use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, Settings};
+use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, ServerLimits, Settings};
 use crate::http::{self, GraphqlEndpoint};
 use crate::{graphql, store};
 use sea_orm::{
@@ -21,10 +19,11 @@ use sea_orm::{
 /// A bound, ready server: `build` it, read its `port`, then run it.
 pub struct Application {
     port: u16,
-    acceptor: TcpAcceptor,
-    endpoint: BoxEndpoint<'static>,
+    listener: TcpListener,
+    endpoint: BoxEndpoint<'static, Response>,
     db: DatabaseConnection,
     cleanup: CleanupSettings,
+    limits: ServerLimits,
 }
 
 impl Application {
@@ -34,32 +33,41 @@ impl Application {
             apply_migrations(&db).await?;
         }
         let service = AuthService::new(db.clone(), &settings).await?;
-        let schema = graphql::build_schema(service, settings.is_development());
+        let protection = &settings.protection;
+        let schema = graphql::build_schema(
+            service,
+            &protection.document,
+            protection.password,
+            settings.is_development(),
+        );
         let endpoint = http::routes(
             GraphqlEndpoint {
                 schema,
                 graphiql: settings.is_development(),
                 trusted_proxies: settings.trusted_proxies.clone().into(),
+                limits: protection.document,
+                request_timeout: protection.server.request_timeout,
+                body_read_timeout: protection.server.body_read_timeout,
             },
             db.clone(),
+            settings.database.clone(),
             &settings.cors_origins,
         )
         .boxed();
-        let acceptor = TcpListener::bind(settings.listen)
-            .into_acceptor()
+        let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let port = acceptor
+        let port = listener
             .local_addr()
-            .first()
-            .and_then(|addr| addr.0.as_socket_addr().map(|a| a.port()))
-            .context("the listener has no local address")?;
+            .context("the listener has no local address")?
+            .port();
         Ok(Self {
             port,
-            acceptor,
+            listener,
             endpoint,
             db,
             cleanup: settings.cleanup,
+            limits: settings.protection.server,
         })
     }
 
@@ -72,13 +80,8 @@ impl Application {
     /// rows are cleaned up meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let cleanup = tokio::spawn(clean_up_periodically(self.db, self.cleanup));
-        let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(
-                self.endpoint,
-                shutdown_signal(),
-                Some(Duration::from_secs(10)),
-            )
-            .await;
+        let served =
+            http::server::serve(self.listener, self.endpoint, self.limits, shutdown_signal()).await;
         cleanup.abort();
         served
     }
@@ -100,6 +103,7 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
             Ok(deleted) => tracing::info!(
                 sessions = deleted.sessions,
                 refresh_tokens = deleted.refresh_tokens,
+                login_throttles = deleted.login_throttles,
                 "deleted expired rows"
             ),
             Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),

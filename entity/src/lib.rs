@@ -4,6 +4,7 @@
 //! types, so a column such as `password_hash` cannot be published by accident.
 
 pub mod auth_event;
+pub mod login_throttle;
 pub mod prelude;
 pub mod refresh_token;
 pub mod session;

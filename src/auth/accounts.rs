@@ -6,6 +6,7 @@ use sea_orm::TransactionTrait;
 
 use super::AuthError;
 use super::service::{AuthService, ClientInfo, Registration, SignedIn};
+use super::throttle::ThrottleKey;
 use crate::domain::{DEFAULT_ROLE, Email, Password};
 use crate::store::{self, events::EventKind};
 
@@ -17,6 +18,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let inner = self.inner();
+        inner.admit(client, "register").await?;
         let email = registration.email.as_str();
         // Spares the hash for the common case; the unique index decides races.
         if store::users::find_by_email(&inner.db, email)
@@ -62,7 +64,9 @@ impl AuthService {
     }
 
     /// Checks the credentials and opens a new session. An unknown e-mail and
-    /// a wrong password answer alike, after the same amount of work.
+    /// a wrong password answer alike, after the same amount of work. An
+    /// address whose attempts are throttled is refused before any hashing,
+    /// with the same answer whether the password was right or not.
     pub async fn login(
         &self,
         email: &str,
@@ -70,10 +74,27 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let inner = self.inner();
+        inner.admit(client, "login").await?;
         let email = Email::normalize_for_lookup(email);
+        let key = ThrottleKey::for_email(&email);
         let user = store::users::find_by_email(&inner.db, &email)
             .await
             .context("cannot look the user up")?;
+        if let Some(retry_after) = inner.throttle.wait(&inner.db, &key, Utc::now()).await? {
+            let user_id = user.as_ref().map(|u| u.id);
+            inner
+                .record(
+                    &inner.db,
+                    EventKind::LoginThrottled,
+                    user_id,
+                    None,
+                    client,
+                    Some("account"),
+                )
+                .await?;
+            tracing::info!(?user_id, retry_after, "login throttled");
+            return Err(AuthError::Throttled { retry_after });
+        }
         let verified = inner
             .hasher
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -81,6 +102,10 @@ impl AuthService {
         let user = match user {
             Some(user) if verified => user,
             other => {
+                inner
+                    .throttle
+                    .record_failure(&inner.db, &key, Utc::now())
+                    .await?;
                 let detail = if other.is_some() {
                     "wrong_password"
                 } else {
@@ -101,6 +126,7 @@ impl AuthService {
                 return Err(AuthError::InvalidCredentials);
             }
         };
+        inner.throttle.reset(&inner.db, &key).await?;
 
         let now = Utc::now();
         let tx = inner

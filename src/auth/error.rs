@@ -41,6 +41,14 @@ pub enum AuthError {
     InvalidRefreshToken,
     #[error("the e-mail address is already registered")]
     EmailTaken,
+    /// Too many attempts (for this account or from this address): try again
+    /// after `retry_after` seconds. Says nothing about the credentials.
+    #[error("throttled for {retry_after} s")]
+    Throttled { retry_after: u64 },
+    /// Too many credential checks are already waiting for a hashing worker.
+    #[error("the password hashers are saturated")]
+    Busy { retry_after: u64 },
+
     /// A failure of ours (database, signing…): logged, never shown.
     #[error("{0:#}")]
     Unexpected(Arc<anyhow::Error>),

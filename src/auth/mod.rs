@@ -3,12 +3,14 @@
 
 mod accounts;
 mod error;
+mod ip_limit;
 pub mod password;
 mod principal;
 mod revocation;
 mod rotation;
 mod service;
 mod sessions;
+mod throttle;
 pub mod tokens;
 
 pub use error::{AuthError, UnauthenticatedReason};

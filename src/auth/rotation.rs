@@ -27,6 +27,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let inner = self.inner();
+        inner.admit(client, "refresh").await?;
         let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
             return Err(AuthError::InvalidRefreshToken);
         };

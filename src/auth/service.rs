@@ -6,9 +6,11 @@ use entity::{refresh_token, session, user};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
+use super::ip_limit::IpLimiter;
 use super::password::PasswordHasher;
 use super::principal::{Bearer, Principal, access_token_error};
 use super::revocation::{SessionStatus, SessionStatusCache};
+use super::throttle::AccountThrottle;
 use super::tokens::{AccessClaims, RefreshClaims, TokenKeys, TokenKind};
 use super::{AuthError, UnauthenticatedReason};
 use crate::config::{Settings, TokenLifetimes};
@@ -127,6 +129,11 @@ pub(super) struct Inner {
     pub keys: TokenKeys,
     pub lifetimes: Lifetimes,
     pub sessions: SessionStatusCache,
+    pub throttle: AccountThrottle,
+    pub ip_limit: IpLimiter,
+    /// Addresses whose refusal by the IP limit was recorded in the last
+    /// minute: one audit row per address and minute, not one per request.
+    pub ip_refusals_recorded: moka::sync::Cache<std::net::IpAddr, ()>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -140,10 +147,21 @@ impl AuthService {
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
-                hasher: PasswordHasher::new().await?,
-                keys: TokenKeys::new(&settings.jwt),
+                hasher: PasswordHasher::new(&settings.protection.hashing).await?,
+                keys: TokenKeys::new(&settings.jwt, &settings.lifetimes),
                 lifetimes: settings.lifetimes.try_into()?,
                 sessions: SessionStatusCache::default(),
+                throttle: AccountThrottle::new(&settings.protection.throttle),
+                ip_limit: IpLimiter::new(
+                    settings
+                        .protection
+                        .throttle
+                        .ip_credential_requests_per_minute,
+                ),
+                ip_refusals_recorded: moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(std::time::Duration::from_secs(60))
+                    .build(),
             }),
         })
     }
@@ -204,6 +222,37 @@ impl AuthService {
 }
 
 impl Inner {
+    /// Admits a request to a field that checks a credential, or refuses it
+    /// (`TOO_MANY_REQUESTS`) when its client IP has spent its budget.
+    pub async fn admit(&self, client: &ClientInfo, field: &str) -> Result<(), AuthError> {
+        let ip = client.ip.as_deref().and_then(|ip| ip.parse().ok());
+        let Err(retry_after) = self.ip_limit.check(ip) else {
+            return Ok(());
+        };
+        if let Some(ip) = ip
+            && !self.ip_refusals_recorded.contains_key(&ip)
+        {
+            self.ip_refusals_recorded.insert(ip, ());
+            let detail = format!("ip_limit:{field}");
+            self.record(
+                &self.db,
+                EventKind::LoginThrottled,
+                None,
+                None,
+                client,
+                Some(&detail),
+            )
+            .await?;
+        }
+        tracing::info!(
+            ip = client.ip.as_deref(),
+            field,
+            retry_after,
+            "client IP throttled"
+        );
+        Err(AuthError::Throttled { retry_after })
+    }
+
     /// Opens a session for `user` (register, login): the session row, its
     /// first refresh token row and the audit record `kind`, on `db` (the
     /// caller's transaction), and signs the first pair.

@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
-use crate::config::JwtSettings;
+use crate::config::{JwtSettings, TokenLifetimes};
 
 /// The only algorithm signed and accepted.
 const ALGORITHM: Algorithm = Algorithm::HS256;
@@ -102,6 +102,9 @@ pub struct TokenKeys {
     validation: Validation,
     issuer: String,
     audience: String,
+    /// The longest `exp - iat` each kind may claim: what authql issues.
+    max_access_seconds: i64,
+    max_refresh_seconds: i64,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -115,7 +118,7 @@ impl std::fmt::Debug for TokenKeys {
 }
 
 impl TokenKeys {
-    pub fn new(settings: &JwtSettings) -> Self {
+    pub fn new(settings: &JwtSettings, lifetimes: &TokenLifetimes) -> Self {
         let secret = settings.secret.expose_secret().as_bytes();
         let mut validation = Validation::new(ALGORITHM);
         validation.leeway = LEEWAY_SECONDS;
@@ -124,12 +127,15 @@ impl TokenKeys {
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        let seconds = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            max_access_seconds: seconds(lifetimes.access),
+            max_refresh_seconds: seconds(lifetimes.refresh),
         }
     }
 
@@ -188,7 +194,30 @@ impl TokenKeys {
         if typ != Some(expected.typ()) || xtype != Some(expected.xtype()) {
             return Err(TokenError::Invalid);
         }
+        self.check_times(&data.claims, expected)?;
         serde_json::from_value(data.claims).map_err(|_| TokenError::Invalid)
+    }
+
+    /// A token issued in the future (beyond the leeway) or living longer
+    /// than authql issues its kind for was not issued by this configuration:
+    /// a leaked key or a forged clock, either way not to be honoured.
+    fn check_times(&self, claims: &serde_json::Value, kind: TokenKind) -> Result<(), TokenError> {
+        let number = |name| claims.get(name).and_then(serde_json::Value::as_i64);
+        let (Some(iat), Some(exp)) = (number("iat"), number("exp")) else {
+            return Err(TokenError::Invalid);
+        };
+        let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
+        if iat > chrono::Utc::now().timestamp() + leeway {
+            return Err(TokenError::Invalid);
+        }
+        let max_lifetime = match kind {
+            TokenKind::Access => self.max_access_seconds,
+            TokenKind::Refresh => self.max_refresh_seconds,
+        };
+        if exp.saturating_sub(iat) > max_lifetime {
+            return Err(TokenError::Invalid);
+        }
+        Ok(())
     }
 }
 
@@ -221,11 +250,14 @@ mod tests {
     use secrecy::SecretString;
 
     fn keys() -> TokenKeys {
-        TokenKeys::new(&JwtSettings {
-            secret: SecretString::from("k".repeat(40)),
-            issuer: "authql".into(),
-            audience: "authql".into(),
-        })
+        TokenKeys::new(
+            &JwtSettings {
+                secret: SecretString::from("k".repeat(40)),
+                issuer: "authql".into(),
+                audience: "authql".into(),
+            },
+            &TokenLifetimes::default(),
+        )
     }
 
     fn access_claims(exp_offset: i64) -> AccessClaims {
@@ -266,6 +298,20 @@ mod tests {
         assert!(keys.verify_access(&within).is_ok());
         let beyond = keys.sign_access(&access_claims(-10)).unwrap();
         assert_eq!(keys.verify_access(&beyond), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn a_token_from_the_future_or_living_too_long_is_invalid() {
+        let keys = keys();
+        let mut future = access_claims(60);
+        future.iat += 3600;
+        future.nbf = future.iat - 3600;
+        let token = keys.sign_access(&future).unwrap();
+        assert_eq!(keys.verify_access(&token), Err(TokenError::Invalid));
+        let mut eternal = access_claims(0);
+        eternal.exp = 32_503_680_000; // the year 3000
+        let token = keys.sign_access(&eternal).unwrap();
+        assert_eq!(keys.verify_access(&token), Err(TokenError::Invalid));
     }
 
     #[test]

@@ -31,7 +31,8 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account's name, e-mail and password.")] input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let registration = input.parse().map_err(ApiError::from)?;
+        let policy = context::password_policy(ctx)?;
+        let registration = input.parse(&policy).map_err(ApiError::from)?;
         let signed_in = context::service(ctx)?
             .register(registration, &context::client(ctx))
             .await

@@ -5,10 +5,18 @@ use async_graphql::Context;
 
 use super::errors::ApiError;
 use crate::auth::{AuthError, AuthService, ClientInfo, Principal, RequestCredentials};
+use crate::config::PasswordPolicy;
 
 pub fn service<'a>(ctx: &Context<'a>) -> Result<&'a AuthService, ApiError> {
     ctx.data_opt::<AuthService>()
         .ok_or(ApiError::Misconfigured("AuthService"))
+}
+
+/// The policy new passwords are held to.
+pub fn password_policy(ctx: &Context<'_>) -> Result<PasswordPolicy, ApiError> {
+    ctx.data_opt::<PasswordPolicy>()
+        .copied()
+        .ok_or(ApiError::Misconfigured("PasswordPolicy"))
 }
 
 pub fn client(ctx: &Context<'_>) -> ClientInfo {

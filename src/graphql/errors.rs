@@ -3,6 +3,7 @@
 //! are logged here (inside the request's span, so with its request id) and
 //! answered with an opaque message.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use async_graphql::{ErrorExtensions, Value};
@@ -20,6 +21,9 @@ pub mod code {
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
+    pub const SERVER_BUSY: &str = "SERVER_BUSY";
+    pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
 }
 
 /// The message every unexpected error is answered with.
@@ -27,11 +31,11 @@ pub const INTERNAL_MESSAGE: &str = "Internal server error";
 
 /// Offending input fields (by their GraphQL name) and what is wrong with each.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldErrors(BTreeMap<&'static str, &'static str>);
+pub struct FieldErrors(BTreeMap<&'static str, Cow<'static, str>>);
 
 impl FieldErrors {
-    pub fn add(&mut self, field: &'static str, message: &'static str) {
-        self.0.entry(field).or_insert(message);
+    pub fn add(&mut self, field: &'static str, message: impl Into<Cow<'static, str>>) {
+        self.0.entry(field).or_insert_with(|| message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -42,7 +46,12 @@ impl FieldErrors {
         Value::Object(
             self.0
                 .iter()
-                .map(|(field, message)| (async_graphql::Name::new(*field), Value::from(*message)))
+                .map(|(field, message)| {
+                    (
+                        async_graphql::Name::new(*field),
+                        Value::from(message.as_ref()),
+                    )
+                })
                 .collect(),
         )
     }
@@ -105,6 +114,19 @@ impl ErrorExtensions for ApiError {
                     code::EMAIL_TAKEN,
                 )
                 .extend_with(|_, e| e.set("fields", fields.to_value()))
+            }
+            Self::Auth(AuthError::Throttled { retry_after }) => {
+                let retry_after = *retry_after;
+                coded(
+                    "Too many attempts; try again later",
+                    code::TOO_MANY_REQUESTS,
+                )
+                .extend_with(|_, e| e.set("retryAfter", retry_after))
+            }
+            Self::Auth(AuthError::Busy { retry_after }) => {
+                let retry_after = *retry_after;
+                coded("The server is busy; try again shortly", code::SERVER_BUSY)
+                    .extend_with(|_, e| e.set("retryAfter", retry_after))
             }
             Self::BadUserInput(fields) => coded("Invalid input", code::BAD_USER_INPUT)
                 .extend_with(|_, e| e.set("fields", fields.to_value())),

@@ -4,12 +4,15 @@ mod account;
 mod context;
 pub mod errors;
 mod guards;
+pub mod limits;
 mod session;
 pub mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::auth::AuthService;
+use crate::config::PasswordPolicy;
+use limits::DocumentLimits;
 
 /// Queries: the signed-in user and their session.
 #[derive(MergedObject, Default)]
@@ -23,26 +26,28 @@ pub struct MutationRoot(account::AccountMutation, session::SessionMutation);
 
 pub type AuthqlSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Limits that keep hostile queries cheap (GraphiQL's introspection query fits).
-const MAX_DEPTH: usize = 16;
-const MAX_COMPLEXITY: usize = 500;
-const MAX_RECURSIVE_DEPTH: usize = 32;
-
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+/// async-graphql's own limits, as a second line behind [`limits`] (which
+/// runs first, without expanding fragments).
+fn builder(limits: &DocumentLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         EmptySubscription,
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
-    .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(limits.max_nesting)
 }
 
 /// The executable schema. Introspection is on in development only;
 /// production clients use the committed `schema.graphql`.
-pub fn build_schema(service: AuthService, introspection: bool) -> AuthqlSchema {
-    let builder = builder().data(service);
+pub fn build_schema(
+    service: AuthService,
+    limits: &DocumentLimits,
+    password_policy: PasswordPolicy,
+    introspection: bool,
+) -> AuthqlSchema {
+    let builder = builder(limits).data(service).data(password_policy);
     if introspection {
         builder.finish()
     } else {
@@ -52,10 +57,12 @@ pub fn build_schema(service: AuthService, introspection: bool) -> AuthqlSchema {
 
 /// The schema's SDL, fields sorted: what `schema.graphql` must equal.
 pub fn sdl() -> String {
-    builder().finish().sdl_with_options(
-        SDLExportOptions::new()
-            .sorted_fields()
-            .sorted_arguments()
-            .sorted_enum_items(),
-    )
+    builder(&DocumentLimits::default())
+        .finish()
+        .sdl_with_options(
+            SDLExportOptions::new()
+                .sorted_fields()
+                .sorted_arguments()
+                .sorted_enum_items(),
+        )
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::errors::FieldErrors;
 use crate::auth::{AccessToken, Account, Registration, SessionView, SignedIn};
+use crate::config::PasswordPolicy;
 use crate::domain::{Email, Password, UserName};
 
 /// The `tokenType` of every token authql issues.
@@ -149,7 +150,9 @@ pub struct RegisterInput {
     pub name: String,
     /// E-mail address, at most 255 characters; stored trimmed and lower-cased.
     pub email: String,
-    /// Password, 8 to 128 characters.
+    /// Password, 8 to 128 characters, hard to guess: a strength estimator
+    /// (zxcvbn) that knows the name and e-mail must score it at least
+    /// `AUTHQL_PASSWORD_MIN_SCORE` (3 of 4 by default).
     pub password: String,
     /// Must equal `password`.
     pub password_confirmation: String,
@@ -157,7 +160,7 @@ pub struct RegisterInput {
 
 impl RegisterInput {
     /// Parses every field, reporting all offending fields at once.
-    pub fn parse(self) -> Result<Registration, FieldErrors> {
+    pub fn parse(self, policy: &PasswordPolicy) -> Result<Registration, FieldErrors> {
         let mut errors = FieldErrors::default();
         let name = UserName::parse(&self.name)
             .map_err(|m| errors.add("name", m))
@@ -166,9 +169,13 @@ impl RegisterInput {
             .map_err(|m| errors.add("email", m))
             .ok();
         let matches = self.password == self.password_confirmation;
-        let password = Password::parse(self.password)
-            .map_err(|m| errors.add("password", m))
-            .ok();
+        let password = Password::parse(
+            self.password,
+            policy.min_score,
+            &[self.name.as_str(), self.email.as_str()],
+        )
+        .map_err(|m| errors.add("password", m))
+        .ok();
         if !matches {
             errors.add("passwordConfirmation", "must equal the password");
         }

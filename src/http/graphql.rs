@@ -17,6 +17,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ipnet::IpNet;
 
@@ -24,6 +25,7 @@ use super::client::client_info;
 use crate::auth::{Bearer, RequestCredentials};
 use crate::graphql::AuthqlSchema;
 use crate::graphql::errors::{INTERNAL_MESSAGE, code};
+use crate::graphql::limits::{self, DocumentLimits, LimitError};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -36,6 +38,11 @@ pub struct GraphqlEndpoint {
     pub schema: AuthqlSchema,
     pub graphiql: bool,
     pub trusted_proxies: Arc<[IpNet]>,
+    pub limits: DocumentLimits,
+    /// The longest a request may run once its body is read.
+    pub request_timeout: Duration,
+    /// The longest a client may take to send its body.
+    pub body_read_timeout: Duration,
 }
 
 /// The response media type the client asked for.
@@ -149,14 +156,34 @@ async fn serve(
         );
     };
 
-    let mut request = match read_request(req, body, &method).await {
+    let mut request = match read_request(req, body, &method, endpoint).await {
         Ok(request) => request,
         Err(response) => return response,
     };
 
+    // Bounded before any parser recurses over it.
+    let limits = &endpoint.limits;
+    if let Err(error) =
+        limits::lexical::check_document(&request.query, limits.max_nesting, limits.max_tokens)
+    {
+        return render_request_error(
+            limit_error(&error, code::GRAPHQL_PARSE_FAILED),
+            format,
+            request_id,
+        );
+    }
     let operation_name = request.operation_name.clone();
     let operation_type = match request.parsed_query() {
-        Ok(document) => selected_operation_type(&document.operations, operation_name.as_deref()),
+        Ok(document) => {
+            if let Err(error) = limits::operation::check(document, limits) {
+                return render_request_error(
+                    limit_error(&error, code::GRAPHQL_VALIDATION_FAILED),
+                    format,
+                    request_id,
+                );
+            }
+            selected_operation_type(&document.operations, operation_name.as_deref())
+        }
         Err(error) => {
             return render(
                 async_graphql::Response::from_errors(vec![error]),
@@ -175,6 +202,13 @@ async fn serve(
         .with_header(header::ALLOW, "POST")
         .into_response();
     }
+    let variables = std::mem::take(&mut request.variables);
+    if let Ok(document) = request.parsed_query()
+        && let Some(field) = limits::input::find_control_character(document, &variables)
+    {
+        return render_request_error(control_character_error(&field), format, request_id);
+    }
+    request.variables = variables;
 
     let request = request
         .data(RequestCredentials::new(Bearer::from_header(
@@ -183,8 +217,73 @@ async fn serve(
                 .and_then(|v| v.to_str().ok()),
         )))
         .data(client_info(req, &endpoint.trusted_proxies));
-    let response = endpoint.schema.execute(request).await;
-    render(response, format, request_id, false)
+    match tokio::time::timeout(endpoint.request_timeout, endpoint.schema.execute(request)).await {
+        Ok(response) => {
+            let retry_after = retry_after(&response);
+            let mut rendered = render(response, format, request_id, false);
+            if let Some(seconds) = retry_after
+                && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+            {
+                rendered.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            rendered
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?endpoint.request_timeout, "request deadline exceeded");
+            transport_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::REQUEST_TIMEOUT,
+                "The request did not finish in time; try again",
+            )
+            .with_header(header::RETRY_AFTER, "1")
+            .into_response()
+        }
+    }
+}
+
+/// The largest `retryAfter` among the errors that carry one (throttled or
+/// busy), for the HTTP `Retry-After` header.
+fn retry_after(response: &async_graphql::Response) -> Option<u64> {
+    response
+        .errors
+        .iter()
+        .filter_map(
+            |error| match error.extensions.as_ref()?.get("retryAfter")? {
+                Value::Number(n) => n.as_u64(),
+                _ => None,
+            },
+        )
+        .max()
+}
+
+/// A refused document as a coded request error naming the limit.
+fn limit_error(error: &LimitError, code: &'static str) -> ServerError {
+    let mut server_error = ServerError::new(error.to_string(), None);
+    let extensions = server_error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", code);
+    extensions.set("limit", error.limit_name());
+    server_error
+}
+
+fn control_character_error(field: &str) -> ServerError {
+    let mut server_error = ServerError::new("Invalid input", None);
+    let extensions = server_error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", code::BAD_USER_INPUT);
+    let fields = [(
+        async_graphql::Name::new(field),
+        Value::from("must not contain control characters"),
+    )];
+    extensions.set("fields", Value::Object(fields.into_iter().collect()));
+    server_error
+}
+
+fn render_request_error(error: ServerError, format: ResponseFormat, request_id: Uuid) -> Response {
+    render(
+        async_graphql::Response::from_errors(vec![error]),
+        format,
+        request_id,
+        true,
+    )
 }
 
 /// The GraphQL request of a GET (query string) or POST (JSON body).
@@ -192,9 +291,11 @@ async fn read_request(
     req: &Request,
     body: Body,
     method: &Method,
+    endpoint: &GraphqlEndpoint,
 ) -> Result<async_graphql::Request, Response> {
+    let max_nesting = endpoint.limits.max_nesting;
     if *method == Method::GET {
-        return parse_get_parameters(req.uri().query().unwrap_or_default())
+        return parse_get_parameters(req.uri().query().unwrap_or_default(), max_nesting)
             .map_err(|message| transport_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message));
     }
     let content_type = req
@@ -210,26 +311,43 @@ async fn read_request(
             "POST bodies must be application/json",
         ));
     }
-    let bytes = body
-        .into_bytes_limit(MAX_BODY_BYTES)
-        .await
-        .map_err(|e| match e {
-            poem::error::ReadBodyError::PayloadTooLarge => transport_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                "Request bodies are limited to 64 KiB",
-            ),
-            _ => transport_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "Cannot read the request body",
-            ),
-        })?;
+    let bytes = tokio::time::timeout(
+        endpoint.body_read_timeout,
+        body.into_bytes_limit(MAX_BODY_BYTES),
+    )
+    .await
+    .map_err(|_| {
+        transport_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            "The request body was not received in time",
+        )
+    })?
+    .map_err(|e| match e {
+        poem::error::ReadBodyError::PayloadTooLarge => transport_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "Request bodies are limited to 64 KiB",
+        ),
+        _ => transport_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "Cannot read the request body",
+        ),
+    })?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(transport_error(
             StatusCode::BAD_REQUEST,
             "BATCHING_NOT_SUPPORTED",
             "Batched requests are not supported: send one operation per request",
+        ));
+    }
+    // The body's own object is one level: its values get the document's bound.
+    if let Err(error) = limits::lexical::check_json(&bytes, max_nesting + 1) {
+        return Err(transport_error(
+            StatusCode::BAD_REQUEST,
+            code::GRAPHQL_PARSE_FAILED,
+            &error.to_string(),
         ));
     }
     serde_json::from_slice(&bytes).map_err(|_| {
@@ -252,7 +370,10 @@ struct GetParameters {
     extensions: Option<String>,
 }
 
-fn parse_get_parameters(query_string: &str) -> Result<async_graphql::Request, String> {
+fn parse_get_parameters(
+    query_string: &str,
+    max_nesting: usize,
+) -> Result<async_graphql::Request, String> {
     let params: GetParameters = serde_urlencoded::from_str(query_string)
         .map_err(|e| format!("Invalid query string: {e}"))?;
     let query = params
@@ -262,10 +383,14 @@ fn parse_get_parameters(query_string: &str) -> Result<async_graphql::Request, St
     let mut request = async_graphql::Request::new(query);
     request.operation_name = params.operation_name.filter(|name| !name.is_empty());
     if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
+        limits::lexical::check_json(variables.as_bytes(), max_nesting)
+            .map_err(|error| error.to_string())?;
         request.variables =
             serde_json::from_str(&variables).map_err(|_| "`variables` must be a JSON object")?;
     }
     if let Some(extensions) = params.extensions.filter(|e| !e.is_empty()) {
+        limits::lexical::check_json(extensions.as_bytes(), max_nesting)
+            .map_err(|error| error.to_string())?;
         request.extensions =
             serde_json::from_str(&extensions).map_err(|_| "`extensions` must be a JSON object")?;
     }
@@ -338,8 +463,26 @@ fn classify(error: &mut ServerError, request_error: bool, parse_failed: bool, re
         Some(code) => code,
         None if parse_failed => code::GRAPHQL_PARSE_FAILED.to_owned(),
         None if request_error => code::GRAPHQL_VALIDATION_FAILED.to_owned(),
+        // async-graphql's own input coercion (a variable of the wrong shape):
+        // its message quotes the value, which may be a password, so neither
+        // the client's copy nor the log keeps more than the expected type.
+        None if error.message.starts_with("Failed to parse \"")
+            || error.message.starts_with("Expected input type \"") =>
+        {
+            let expected = error
+                .message
+                .split('"')
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            error.message = format!("Invalid input: expected {expected}");
+            error.source = None;
+            code::BAD_USER_INPUT.to_owned()
+        }
         None => {
-            tracing::error!(error = %error.message, path = ?error.path, "uncoded error during execution");
+            // Only errors we did not raise reach here; their text may quote
+            // input, so it is not logged.
+            tracing::error!(path = ?error.path, "uncoded error during execution");
             error.message = INTERNAL_MESSAGE.to_owned();
             error.source = None;
             code::INTERNAL_SERVER_ERROR.to_owned()

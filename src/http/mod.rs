@@ -3,11 +3,14 @@
 mod client;
 pub mod graphql;
 mod health;
+pub mod server;
 
 use poem::http::Method;
 use poem::middleware::{CatchPanic, Cors};
 use poem::{Endpoint, EndpointExt, Response, Route, get};
 use sea_orm::DatabaseConnection;
+
+use crate::config::DatabaseSettings;
 
 pub use graphql::GraphqlEndpoint;
 
@@ -16,11 +19,12 @@ pub use graphql::GraphqlEndpoint;
 pub fn routes(
     graphql: GraphqlEndpoint,
     db: DatabaseConnection,
+    database: DatabaseSettings,
     cors_origins: &[String],
 ) -> impl Endpoint<Output = Response> + use<> {
     Route::new()
         .at("/graphql", graphql::graphql.data(graphql))
-        .at("/healthz", get(health::healthz).data(db))
+        .at("/healthz", get(health::healthz).data((db, database)))
         .with_if(!cors_origins.is_empty(), cors(cors_origins))
         .with(CatchPanic::new())
         .map_to_response()

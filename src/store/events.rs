@@ -13,6 +13,8 @@ pub enum EventKind {
     RefreshRejected,
     RefreshTokenReused,
     Logout,
+    /// A credential request refused by a throttle (per account or per IP).
+    LoginThrottled,
 }
 
 impl EventKind {
@@ -25,6 +27,7 @@ impl EventKind {
             Self::RefreshRejected => "refresh_rejected",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Logout => "logout",
+            Self::LoginThrottled => "login_throttled",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! on every instance at once is safe, each row goes exactly once.
 
 use chrono::{DateTime, Utc};
-use entity::{refresh_token, session};
+use entity::{login_throttle, refresh_token, session};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// What one cleanup removed.
@@ -10,9 +10,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 pub struct Deleted {
     pub sessions: u64,
     pub refresh_tokens: u64,
+    pub login_throttles: u64,
 }
 
-/// Deletes refresh tokens and sessions that expired before `cutoff`. A used
+/// Deletes refresh tokens and sessions that expired before `cutoff`, and
+/// login throttles whose last failure was before it. A used
 /// refresh token is kept until then: until it expires it is the blacklist.
 pub async fn delete_expired<C: ConnectionTrait>(
     db: &C,
@@ -30,8 +32,15 @@ pub async fn delete_expired<C: ConnectionTrait>(
         .exec(db)
         .await?
         .rows_affected;
+    // Failures of logins last tried before the cutoff are forgotten.
+    let login_throttles = login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::LastFailedAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected;
     Ok(Deleted {
         sessions,
         refresh_tokens,
+        login_throttles,
     })
 }

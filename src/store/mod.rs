@@ -2,6 +2,7 @@
 //! sea-orm connection or transaction; nothing here knows about GraphQL.
 
 pub mod events;
+pub mod login_throttles;
 pub mod maintenance;
 pub mod refresh_tokens;
 pub mod sessions;
@@ -21,7 +22,7 @@ pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
         .max_connections(settings.max_connections)
         .min_connections(1)
         .connect_timeout(settings.connect_timeout)
-        .acquire_timeout(settings.connect_timeout * 2)
+        .acquire_timeout(settings.acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             // WAL lets readers run beside the one writer; writers queue on the
@@ -30,8 +31,75 @@ pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+        })
+        // SQLite silently opens a file it cannot write read-only, and such a
+        // connection would fail every write for as long as the pool keeps it.
+        // A connection that cannot write is refused instead, so writes work
+        // again as soon as the file does.
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|connection, _| Box::pin(probe_sqlite_write(connection)))
         });
     options
+}
+
+/// Fails when `connection` cannot write: rewriting the header's
+/// `user_version` with its own value is a real write that changes nothing.
+async fn probe_sqlite_write(
+    connection: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let version: i64 = sea_orm::sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(&mut *connection)
+        .await?;
+    // An integer the database itself returned: nothing to inject.
+    let statement = sea_orm::sqlx::AssertSqlSafe(format!("PRAGMA user_version = {version}"));
+    sea_orm::sqlx::query(statement)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+/// What `/healthz` reports of the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    Unreachable,
+    /// It answers, but a new connection cannot write (a SQLite file made
+    /// read-only).
+    ReadOnly,
+}
+
+/// Whether the database answers and, for SQLite, whether a new connection
+/// could write to it (pooled connections may still write through file
+/// handles opened earlier, so they would not tell).
+pub async fn health(db: &DatabaseConnection, settings: &DatabaseSettings) -> Health {
+    if db.ping().await.is_err() {
+        return Health::Unreachable;
+    }
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return Health::Ok;
+    }
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let Ok(options) = settings
+        .url
+        .parse::<sea_orm::sqlx::sqlite::SqliteConnectOptions>()
+    else {
+        return Health::Unreachable;
+    };
+    let options = options
+        .busy_timeout(Duration::from_secs(1))
+        .disable_statement_logging();
+    match options.connect().await {
+        Ok(mut connection) => {
+            let writable = probe_sqlite_write(&mut connection).await.is_ok();
+            let _ = connection.close().await;
+            if writable {
+                Health::Ok
+            } else {
+                Health::ReadOnly
+            }
+        }
+        Err(_) => Health::ReadOnly,
+    }
 }
 
 /// Opens a pool to the database, once.
@@ -78,11 +146,6 @@ pub async fn connect_with_retry(settings: &DatabaseSettings) -> anyhow::Result<D
             }
         }
     }
-}
-
-/// Whether the database answers.
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.ping().await.is_ok()
 }
 
 /// Whether `err` is a violation of a unique constraint.

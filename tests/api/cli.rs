@@ -54,6 +54,38 @@ fn a_secret_shorter_than_32_bytes_is_refused() {
 }
 
 #[test]
+fn production_refuses_a_guessable_secret() {
+    for (secret, reason) in [
+        ("a".repeat(32), "one short pattern repeated"),
+        ("0123456789abcdef".repeat(3), "one short pattern repeated"),
+        (
+            "change-me-please-change-me-please!".to_owned(),
+            "known placeholder",
+        ),
+        (
+            "your-256-bit-secret-goes-here-0123".to_owned(),
+            "known placeholder",
+        ),
+        (
+            format!("{} tail", "Zx9Qw3Er7Ty1Ui5Op2As8Df4Gh6Jk0L"),
+            "whitespace",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(authql(dir.path())
+            .env("AUTHQL_ENV", "production")
+            .env("AUTHQL_JWT_SECRET", &secret)
+            .env("AUTHQL_LISTEN", "127.0.0.1:0"));
+        assert_refused(&output, reason);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains(&secret),
+            "the secret is not echoed: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_bad_value_is_refused_in_one_line_naming_its_variable() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(authql(dir.path()).env("AUTHQL_ACCESS_TOKEN_TTL", "fifteen minutes"));
@@ -121,16 +153,16 @@ fn assert_migrate_cycle(backend: crate::helpers::Backend) {
         String::from_utf8(output.stdout).unwrap()
     };
     migrate("up");
-    assert_eq!(migrate("status").matches("Applied").count(), 4);
+    assert_eq!(migrate("status").matches("Applied").count(), 5);
     migrate("down");
     let listing = migrate("status");
-    assert_eq!(listing.matches("Applied").count(), 3, "{listing}");
+    assert_eq!(listing.matches("Applied").count(), 4, "{listing}");
     assert!(
-        listing.contains("m20261122_000004_create_auth_events"),
+        listing.contains("m20261123_000005_create_login_throttles"),
         "{listing}"
     );
     migrate("up");
-    assert_eq!(migrate("status").matches("Applied").count(), 4);
+    assert_eq!(migrate("status").matches("Applied").count(), 5);
     drop(database);
 }
 

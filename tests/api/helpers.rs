@@ -133,9 +133,29 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .try_with(|backend| *backend)
         .unwrap_or(Backend::Sqlite);
     let database = Arc::new(TestDatabase::create(backend).await);
-    let mut settings = Settings {
+    let mut settings = default_settings(&database.url);
+    configure(&mut settings);
+    start(settings, database).await
+}
+
+/// A server on a database the test runs itself (a throwaway cluster): its
+/// URL is used as it is and nothing is created or dropped.
+pub async fn spawn_app_on(url: &str) -> TestApp {
+    let database = Arc::new(TestDatabase {
+        url: url.to_owned(),
+        _dir: None,
+        postgres: None,
+    });
+    let mut settings = default_settings(&database.url);
+    settings.database.startup_retry = std::time::Duration::from_secs(5);
+    start(settings, database).await
+}
+
+/// The settings every test server starts from.
+fn default_settings(database_url: &str) -> Settings {
+    Settings {
         listen: "127.0.0.1:0".parse().expect("loopback address"),
-        database: DatabaseSettings::new(database.url.clone()),
+        database: DatabaseSettings::new(database_url),
         environment: Environment::Development,
         jwt: JwtSettings {
             secret: SecretString::from(SECRET),
@@ -148,9 +168,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .map(String::from)
             .to_vec(),
         trusted_proxies: Vec::new(),
-    };
-    configure(&mut settings);
-    start(settings, database).await
+        protection: Default::default(),
+    }
 }
 
 /// `n` servers started at the same moment on one fresh database, as a

@@ -22,13 +22,19 @@ macro_rules! on_every_backend {
 pub(crate) use on_every_backend;
 
 mod cli;
+mod connections;
+mod faults;
+mod fuzz;
 mod helpers;
+mod hostile_documents;
 mod http;
 mod instances;
 mod login;
 mod logout;
+mod logs;
 mod refresh;
 mod register;
 mod schema;
 mod session;
+mod throttling;
 mod tokens;

@@ -4,7 +4,7 @@ use entity::prelude::User;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-use crate::helpers::{AUTH_PAYLOAD, PASSWORD, spawn_app};
+use crate::helpers::{AUTH_PAYLOAD, PASSWORD, spawn_app, spawn_app_with};
 
 async fn register_creates_the_user_and_signs_them_in() {
     let app = spawn_app().await;
@@ -85,9 +85,13 @@ async fn length_limits_apply_to_name_email_and_password() {
     assert_eq!(fields["email"], "must be at most 255 characters");
     assert_eq!(fields["password"], "must be at most 128 characters");
 
-    // The bounds themselves are accepted.
+    // The bounds themselves are accepted (with a password hard to guess).
+    let strong: String = (0..4)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    assert_eq!(strong.chars().count(), 128);
     let reply = app
-        .register(&"n".repeat(255), "edge@example.com", &"p".repeat(128))
+        .register(&"n".repeat(255), "edge@example.com", &strong)
         .await;
     reply.ok("register");
 }
@@ -141,6 +145,53 @@ async fn concurrent_registrations_of_one_email_create_one_user() {
     assert_eq!(User::find().all(&app.db).await.unwrap().len(), 1);
 }
 
+async fn guessable_passwords_are_refused_with_advice() {
+    let app = spawn_app().await;
+    let email = "ada.lovelace@example.com";
+    for weak in [
+        "password",
+        "12345678",
+        "qwertyuiop",
+        email,
+        "ada.lovelace",
+        "Ada Lovelace",
+    ] {
+        let reply = app.register("Ada Lovelace", email, weak).await;
+        assert_eq!(
+            reply.code(),
+            Some("BAD_USER_INPUT"),
+            "{weak}: {}",
+            reply.body
+        );
+        let advice = reply.body["errors"][0]["extensions"]["fields"]["password"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            advice.starts_with("is too easy to guess"),
+            "{weak}: {advice}"
+        );
+    }
+    assert!(User::find().all(&app.db).await.unwrap().is_empty());
+    // The policy is a setting: score 0 takes anything of the right length.
+    let lenient = spawn_app_with(|s| s.protection.password.min_score = 0).await;
+    lenient
+        .register("Ada Lovelace", email, "password")
+        .await
+        .ok("register");
+}
+
+async fn a_password_typed_composed_or_decomposed_is_the_same_password() {
+    let app = spawn_app().await;
+    let composed = "th\u{e9} au caf\u{e9} de Lovelace";
+    let decomposed = "the\u{301} au cafe\u{301} de Lovelace";
+    assert_ne!(composed, decomposed);
+    app.register("Ada", "nfc@example.com", composed)
+        .await
+        .ok("register");
+    let reply = app.login("nfc@example.com", decomposed).await;
+    assert!(reply.ok("login")["accessToken"].is_string());
+}
+
 crate::on_every_backend!(
     register_creates_the_user_and_signs_them_in,
     passwords_are_stored_as_argon2id_hashes,
@@ -149,4 +200,6 @@ crate::on_every_backend!(
     a_mismatched_confirmation_alone_is_rejected,
     an_email_taken_in_another_letter_case_is_email_taken,
     concurrent_registrations_of_one_email_create_one_user,
+    guessable_passwords_are_refused_with_advice,
+    a_password_typed_composed_or_decomposed_is_the_same_password,
 );

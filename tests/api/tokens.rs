@@ -230,6 +230,33 @@ async fn a_token_naming_another_user_for_a_session_is_invalid() {
     assert_eq!(reply.reason(), Some("invalid"));
 }
 
+async fn a_token_issued_in_the_future_or_living_too_long_is_invalid() {
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let future = resign(&tokens.access, SECRET, |_, claims| {
+        claims["iat"] = json!(now_secs() + 3600);
+    });
+    let year_3000 = resign(&tokens.access, SECRET, |_, claims| {
+        claims["exp"] = json!(32_503_680_000_i64);
+    });
+    for token in [&future, &year_3000] {
+        let reply = app.me(Some(token)).await;
+        assert_eq!(reply.code(), Some("UNAUTHENTICATED"), "{}", reply.body);
+        assert_eq!(reply.reason(), Some("invalid"));
+    }
+    // The same rules hold for refresh tokens.
+    let forever = resign(&tokens.refresh, SECRET, |_, claims| {
+        claims["exp"] = json!(32_503_680_000_i64);
+    });
+    let reply = app.refresh(&forever).await;
+    assert_eq!(reply.code(), Some("INVALID_REFRESH_TOKEN"));
+    // Within the leeway a slightly fast clock is still fine.
+    let skewed = resign(&tokens.access, SECRET, |_, claims| {
+        claims["iat"] = json!(claims["iat"].as_i64().unwrap() + 3);
+    });
+    assert!(app.me(Some(&skewed)).await.ok("me")["id"].is_string());
+}
+
 crate::on_every_backend!(
     a_token_naming_another_user_for_a_session_is_invalid,
     me_returns_the_signed_in_user,
@@ -245,4 +272,5 @@ crate::on_every_backend!(
     a_refresh_token_sent_as_bearer_is_misused,
     a_typ_header_and_xtype_that_disagree_are_invalid,
     public_fields_still_work_with_a_bad_authorization_header,
+    a_token_issued_in_the_future_or_living_too_long_is_invalid,
 );

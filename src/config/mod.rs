@@ -3,19 +3,22 @@
 //! The variable names are a contract operators script against; the README
 //! lists every one with its default.
 
+mod protection;
+mod secret;
+
+pub use protection::{HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings};
+pub use secret::development_secret_path;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use base64::Engine;
+use anyhow::bail;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-/// The shortest HS256 secret accepted, in bytes (RFC 7518 §3.2: at least the
-/// size of the hash output).
-pub const MIN_SECRET_BYTES: usize = 32;
+use protection::ProtectionArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -214,6 +217,11 @@ pub struct SettingsArgs {
     /// How long after expiry sessions and refresh tokens are kept.
     #[arg(long, env = "AUTHQL_CLEANUP_RETENTION", default_value = defaults::CLEANUP_RETENTION, value_parser = parse_duration, global = true)]
     pub cleanup_retention: Duration,
+    /// The longest a request waits for a database connection before failing.
+    #[arg(long, env = "AUTHQL_DATABASE_TIMEOUT", default_value = defaults::DATABASE_TIMEOUT, value_parser = parse_duration, global = true)]
+    pub database_timeout: Duration,
+    #[command(flatten)]
+    pub protection: ProtectionArgs,
 }
 
 /// Default values: the one source for the CLI (`--help`) and for the settings
@@ -228,6 +236,7 @@ pub mod defaults {
     pub const DATABASE_MAX_CONNECTIONS: u32 = 10;
     pub const DATABASE_CONNECT_TIMEOUT: &str = "5s";
     pub const DATABASE_STARTUP_RETRY: &str = "30s";
+    pub const DATABASE_TIMEOUT: &str = "2s";
     pub const MIGRATE_ON_START: bool = true;
     pub const CLEANUP_INTERVAL: &str = "1h";
     pub const CLEANUP_RETENTION: &str = "7d";
@@ -257,6 +266,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Limits, deadlines, throttles and the hashing pool.
+    pub protection: Protection,
 }
 
 #[derive(Clone)]
@@ -266,6 +277,9 @@ pub struct DatabaseSettings {
     pub connect_timeout: Duration,
     pub startup_retry: Duration,
     pub migrate_on_start: bool,
+    /// How long a request waits for a connection: with the database down,
+    /// requests fail after this instead of hanging.
+    pub acquire_timeout: Duration,
 }
 
 impl std::fmt::Debug for DatabaseSettings {
@@ -276,6 +290,7 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("connect_timeout", &self.connect_timeout)
             .field("startup_retry", &self.startup_retry)
             .field("migrate_on_start", &self.migrate_on_start)
+            .field("acquire_timeout", &self.acquire_timeout)
             .finish()
     }
 }
@@ -289,6 +304,7 @@ impl DatabaseSettings {
             connect_timeout: defaults::duration(defaults::DATABASE_CONNECT_TIMEOUT),
             startup_retry: defaults::duration(defaults::DATABASE_STARTUP_RETRY),
             migrate_on_start: defaults::MIGRATE_ON_START,
+            acquire_timeout: defaults::duration(defaults::DATABASE_TIMEOUT),
         }
     }
 
@@ -299,6 +315,7 @@ impl DatabaseSettings {
             connect_timeout: args.database_connect_timeout,
             startup_retry: args.database_startup_retry,
             migrate_on_start: args.migrate_on_start,
+            acquire_timeout: args.database_timeout,
         }
     }
 }
@@ -377,15 +394,16 @@ impl Settings {
             bail!("AUTHQL_JWT_ISSUER and AUTHQL_JWT_AUDIENCE must not be empty");
         }
 
-        let secret = match (args.jwt_secret, args.jwt_secret_file) {
-            (Some(secret), _) => SecretString::from(secret),
-            (None, Some(path)) => read_secret_file(&path)?,
-            (None, None) if args.environment == Environment::Production => bail!(
-                "AUTHQL_ENV=production requires a signing secret: set AUTHQL_JWT_SECRET or AUTHQL_JWT_SECRET_FILE"
-            ),
-            (None, None) => development_secret(&database.url)?,
-        };
-        check_secret(&secret)?;
+        if args.database_timeout < Duration::from_millis(100) {
+            bail!("AUTHQL_DATABASE_TIMEOUT must be at least 100ms");
+        }
+        let protection = args.protection.resolve()?;
+        let secret = secret::resolve(
+            args.jwt_secret,
+            args.jwt_secret_file,
+            args.environment,
+            &database.url,
+        )?;
 
         let cors_origins = cors_origins(args.cors_origins, args.environment)?;
         let trusted_proxies = trusted_proxies(&args.trusted_proxies)?;
@@ -393,6 +411,7 @@ impl Settings {
             listen: args.listen,
             cors_origins,
             trusted_proxies,
+            protection,
             database,
             cleanup: CleanupSettings {
                 interval: args.cleanup_interval,
@@ -464,71 +483,6 @@ fn trusted_proxies(raw: &[String]) -> anyhow::Result<Vec<IpNet>> {
         .collect()
 }
 
-fn check_secret(secret: &SecretString) -> anyhow::Result<()> {
-    let len = secret.expose_secret().len();
-    if len < MIN_SECRET_BYTES {
-        bail!(
-            "the JWT secret is {len} bytes long; HS256 needs at least {MIN_SECRET_BYTES} (generate one with `openssl rand -base64 48`)"
-        );
-    }
-    Ok(())
-}
-
-fn read_secret_file(path: &Path) -> anyhow::Result<SecretString> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read AUTHQL_JWT_SECRET_FILE {}", path.display()))?;
-    Ok(SecretString::from(
-        text.trim_end_matches(['\r', '\n']).to_owned(),
-    ))
-}
-
-/// Where the generated development secret is kept: beside a SQLite database
-/// file, or in the working directory for any other database.
-pub fn development_secret_path(database_url: &str) -> PathBuf {
-    const FILE_NAME: &str = "authql.jwt-secret";
-    let sqlite_file = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or_default())
-        .filter(|path| !path.is_empty() && !path.contains(":memory:"));
-    match sqlite_file.and_then(|file| Path::new(file).parent()) {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(FILE_NAME),
-        _ => PathBuf::from(FILE_NAME),
-    }
-}
-
-fn development_secret(database_url: &str) -> anyhow::Result<SecretString> {
-    let path = development_secret_path(database_url);
-    if path.exists() {
-        return read_secret_file(&path);
-    }
-    let mut bytes = [0u8; 48];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    write_private_file(&path, &secret).with_context(|| {
-        format!(
-            "cannot store the generated JWT secret in {}",
-            path.display()
-        )
-    })?;
-    tracing::warn!(
-        path = %path.display(),
-        "no AUTHQL_JWT_SECRET configured: generated a development secret; set one in production"
-    );
-    Ok(SecretString::from(secret))
-}
-
-fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,22 +493,6 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
         assert!(parse_duration("fifteen").is_err());
-    }
-
-    #[test]
-    fn the_development_secret_lives_beside_a_sqlite_file() {
-        assert_eq!(
-            development_secret_path("sqlite://data/authql.db?mode=rwc"),
-            PathBuf::from("data/authql.jwt-secret")
-        );
-        assert_eq!(
-            development_secret_path("sqlite://authql.db?mode=rwc"),
-            PathBuf::from("authql.jwt-secret")
-        );
-        assert_eq!(
-            development_secret_path("postgres://localhost/authql"),
-            PathBuf::from("authql.jwt-secret")
-        );
     }
 
     #[test]
@@ -608,11 +546,5 @@ mod tests {
         let cleanup = CleanupSettings::default();
         assert_eq!(cleanup.interval, Duration::from_secs(3600));
         assert_eq!(cleanup.retention, Duration::from_secs(7 * 86400));
-    }
-
-    #[test]
-    fn a_short_secret_is_refused() {
-        assert!(check_secret(&SecretString::from("short")).is_err());
-        assert!(check_secret(&SecretString::from("x".repeat(32))).is_ok());
     }
 }

@@ -1,0 +1,154 @@
+//! Limits that keep every document cheap before async-graphql spends work on
+//! it. Three passes, each linear in the size of the request:
+//!
+//! 1. [`lexical`]: the raw text (the GraphQL document, the JSON body, the
+//!    variables) is scanned once for nesting and token count before any
+//!    parser sees it. async-graphql's parser and value converters recurse once
+//!    per nesting level, so a value nested ~1,700 deep used to overflow a
+//!    worker's stack and abort the process.
+//! 2. [`operation`]: the parsed document's size, depth, aliases, root fields
+//!    and directives, computed with each fragment costed once and reused, so a
+//!    fragment-doubling document (2^k fields in 2 KB) is refused in
+//!    microseconds instead of being expanded by validation.
+//! 3. [`input`]: no control character in any string argument.
+//!
+//! Over a limit is a request error whose message names the limit and the
+//! setting that raises it.
+
+pub mod input;
+pub mod lexical;
+pub mod operation;
+
+use std::fmt;
+
+/// The limits every document must fit. Every ordinary frontend operation
+/// (and GraphiQL's introspection query) fits the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocumentLimits {
+    /// Brackets, braces and parentheses open at once, in the document and in
+    /// the JSON of the body and the variables.
+    pub max_nesting: usize,
+    /// Lexical tokens in the document.
+    pub max_tokens: usize,
+    /// Nested selection sets, fragments expanded.
+    pub max_depth: usize,
+    /// Fields selected, fragments expanded (each field costs 1).
+    pub max_complexity: usize,
+    /// Aliased fields, fragments expanded.
+    pub max_aliases: usize,
+    /// Fields of an operation's root, fragments expanded.
+    pub max_root_fields: usize,
+    /// Directives written anywhere in the document.
+    pub max_directives: usize,
+}
+
+impl Default for DocumentLimits {
+    fn default() -> Self {
+        Self {
+            max_nesting: 32,
+            max_tokens: 2_000,
+            max_depth: 16,
+            max_complexity: 500,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_directives: 30,
+        }
+    }
+}
+
+/// The names of the limits, as messages and settings call them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Nesting,
+    Tokens,
+    Depth,
+    Complexity,
+    Aliases,
+    RootFields,
+    Directives,
+}
+
+impl Limit {
+    /// The setting that raises this limit.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Self::Nesting => "AUTHQL_MAX_NESTING",
+            Self::Tokens => "AUTHQL_MAX_TOKENS",
+            Self::Depth => "AUTHQL_MAX_DEPTH",
+            Self::Complexity => "AUTHQL_MAX_COMPLEXITY",
+            Self::Aliases => "AUTHQL_MAX_ALIASES",
+            Self::RootFields => "AUTHQL_MAX_ROOT_FIELDS",
+            Self::Directives => "AUTHQL_MAX_DIRECTIVES",
+        }
+    }
+
+    /// The name shown to clients in `extensions.limit`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nesting => "nesting",
+            Self::Tokens => "tokens",
+            Self::Depth => "depth",
+            Self::Complexity => "complexity",
+            Self::Aliases => "aliases",
+            Self::RootFields => "rootFields",
+            Self::Directives => "directives",
+        }
+    }
+}
+
+/// Why a document was refused before execution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitError {
+    /// A limit was exceeded; for the lexical limits `found` is where the scan
+    /// stopped (limit + 1), not the document's full measure.
+    Exceeded {
+        limit: Limit,
+        max: usize,
+        found: usize,
+    },
+    /// A fragment spreads itself, directly or through others.
+    FragmentCycle(String),
+    /// More than one field that checks a credential (`login`, `register`,
+    /// `refresh`): each would cost an argon2 hash or a token check.
+    CredentialFields(usize),
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exceeded { limit, max, found } => {
+                let what = match limit {
+                    Limit::Nesting => "nesting",
+                    Limit::Tokens => "token count",
+                    Limit::Depth => "depth",
+                    Limit::Complexity => "complexity (fields selected, fragments expanded)",
+                    Limit::Aliases => "number of aliases",
+                    Limit::RootFields => "number of root fields",
+                    Limit::Directives => "number of directives",
+                };
+                write!(
+                    f,
+                    "The document exceeds the {what} limit: {found} > {max} (set by {})",
+                    limit.variable()
+                )
+            }
+            Self::FragmentCycle(name) => write!(f, "Fragment \"{name}\" spreads itself"),
+            Self::CredentialFields(count) => write!(
+                f,
+                "A document may hold at most one field that checks a credential \
+                 (login, register, refresh); this one holds {count}"
+            ),
+        }
+    }
+}
+
+impl LimitError {
+    /// `extensions.limit` for clients.
+    pub fn limit_name(&self) -> &'static str {
+        match self {
+            Self::Exceeded { limit, .. } => limit.as_str(),
+            Self::FragmentCycle(_) => "fragmentCycle",
+            Self::CredentialFields(_) => "credentialFields",
+        }
+    }
+}
