@@ -20,8 +20,8 @@ BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PORT="${BENCH_PORT:-18765}"
 URL="http://127.0.0.1:$PORT/graphql"
-SECRET="benchmark-secret-benchmark-secret-benchmark-secret"
-PASSWORD="benchmark password 123"
+SECRET="$(python3 -c "import secrets; print(secrets.token_urlsafe(48))")"
+PASSWORD="Correct horse battery staple 7"
 WORK="$(mktemp -d)"
 RESULTS_DIR="bench/results"
 mkdir -p "$RESULTS_DIR"
@@ -59,6 +59,7 @@ gql() { # body [token]
 start_server() { # database-url
     AUTHQL_ENV=production AUTHQL_JWT_SECRET="$SECRET" AUTHQL_LISTEN="127.0.0.1:$PORT" \
         AUTHQL_DATABASE_URL="$1" AUTHQL_DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
+        AUTHQL_IP_CREDENTIAL_LIMIT=0 AUTHQL_HASHING_QUEUE=256 \
         "$BIN" >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
