@@ -281,6 +281,30 @@ impl Tokens {
     }
 }
 
+/// graphql-js's `getIntrospectionQuery()`, as GraphiQL sends it.
+pub const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}
+"#;
+
 pub const AUTH_PAYLOAD: &str = "accessToken tokenType accessExpiresIn accessTokenExpiresAt refreshToken \
      refreshExpiresIn refreshTokenExpiresAt user { id name email roles createdAt }";
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, Reply, TestApp, spawn_app};
+use crate::helpers::{INTROSPECTION, PASSWORD, Reply, TestApp, spawn_app};
 
 /// Far deeper than the ~1,700 levels that used to overflow a worker's stack,
 /// and within the 64 KiB body limit.
@@ -206,33 +206,6 @@ async fn every_limit_names_itself() {
         assert_refused(&reply, code, limit, started);
     }
 }
-
-/// graphql-js's `getIntrospectionQuery()`, as GraphiQL sends it.
-const INTROSPECTION: &str = r#"
-query IntrospectionQuery {
-  __schema {
-    queryType { name } mutationType { name } subscriptionType { name }
-    types { ...FullType }
-    directives { name description locations args { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description
-  fields(includeDeprecated: true) {
-    name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
-  }
-  inputFields { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
-    ofType { kind name ofType { kind name ofType { kind name } } } } } } }
-}
-"#;
 
 async fn graphiql_introspection_and_ordinary_operations_fit_the_limits() {
     let app = spawn_app().await;

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Reply, spawn_app};
+use crate::helpers::{INTROSPECTION, Reply, spawn_app};
 
 async fn get_runs_queries_with_operation_name() {
     let app = spawn_app().await;
@@ -253,29 +253,6 @@ async fn healthz_is_200_when_the_database_answers() {
     let app = spawn_app().await;
     assert_eq!(app.healthz().await, (StatusCode::OK, "ok".to_owned()));
 }
-
-const INTROSPECTION: &str = r#"
-query IntrospectionQuery {
-  __schema {
-    queryType { name } mutationType { name } subscriptionType { name }
-    types { ...FullType }
-    directives { name description locations args { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description
-  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
-  inputFields { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
-}
-"#;
 
 async fn get_takes_variables_as_json_and_requires_a_query() {
     let app = spawn_app().await;

@@ -47,14 +47,7 @@ pub fn check_document(
             }
             b'{' | b'[' | b'(' => {
                 count_token(&mut tokens)?;
-                depth += 1;
-                if depth > max_nesting {
-                    return Err(LimitError::Exceeded {
-                        limit: Limit::Nesting,
-                        max: max_nesting,
-                        found: depth,
-                    });
-                }
+                open(&mut depth, max_nesting)?;
                 i += 1;
             }
             b'}' | b']' | b')' => {
@@ -79,6 +72,19 @@ pub fn check_document(
                 i += 1;
             }
         }
+    }
+    Ok(())
+}
+
+/// One more level open; an error past `max_nesting`.
+fn open(depth: &mut usize, max_nesting: usize) -> Result<(), LimitError> {
+    *depth += 1;
+    if *depth > max_nesting {
+        return Err(LimitError::Exceeded {
+            limit: Limit::Nesting,
+            max: max_nesting,
+            found: *depth,
+        });
     }
     Ok(())
 }
@@ -133,16 +139,7 @@ pub fn check_json(text: &[u8], max_nesting: usize) -> Result<(), LimitError> {
                     }
                 }
             }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > max_nesting {
-                    return Err(LimitError::Exceeded {
-                        limit: Limit::Nesting,
-                        max: max_nesting,
-                        found: depth,
-                    });
-                }
-            }
+            b'{' | b'[' => open(&mut depth, max_nesting)?,
             b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
