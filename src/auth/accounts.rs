@@ -6,7 +6,7 @@ use sea_orm::TransactionTrait;
 
 use super::AuthError;
 use super::service::{AuthService, ClientInfo, Registration, SignedIn};
-use super::throttle::ThrottleKey;
+use super::throttle::{Standing, ThrottleKey};
 use crate::domain::{DEFAULT_ROLE, Email, Password};
 use crate::store::{self, events::EventKind};
 
@@ -80,7 +80,8 @@ impl AuthService {
         let user = store::users::find_by_email(&inner.db, &email)
             .await
             .context("cannot look the user up")?;
-        if let Some(retry_after) = inner.throttle.wait(&inner.db, &key, Utc::now()).await? {
+        let standing = inner.throttle.standing(&inner.db, &key, Utc::now()).await?;
+        if let Standing::Waiting(retry_after) = standing {
             let user_id = user.as_ref().map(|u| u.id);
             inner
                 .record(
@@ -126,7 +127,10 @@ impl AuthService {
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        inner.throttle.reset(&inner.db, &key).await?;
+        // Most logins have no failures to forget: no write for them.
+        if standing != Standing::Clear {
+            inner.throttle.reset(&inner.db, &key).await?;
+        }
 
         let now = Utc::now();
         let tx = inner

@@ -37,19 +37,12 @@ fn params() -> Params {
         .expect("argon2 parameters are valid constants")
 }
 
-enum Work {
-    Hash(Zeroizing<Vec<u8>>),
-    Verify(Zeroizing<Vec<u8>>, Arc<str>),
-}
+type Reply<T> = oneshot::Sender<anyhow::Result<T>>;
 
-enum Outcome {
-    Hashed(String),
-    Verified(bool),
-}
-
-struct Job {
-    work: Work,
-    reply: oneshot::Sender<anyhow::Result<Outcome>>,
+/// A job for a worker, with where its answer goes.
+enum Job {
+    Hash(Zeroizing<Vec<u8>>, Reply<String>),
+    Verify(Zeroizing<Vec<u8>>, Arc<str>, Reply<bool>),
 }
 
 #[derive(Clone)]
@@ -79,26 +72,20 @@ impl PasswordHasher {
                 .spawn(move || work(&queue))
                 .context("cannot start a hashing worker")?;
         }
-        let mut hasher = Self {
-            jobs,
-            dummy_hash: Arc::from(""),
-        };
         let mut random = Zeroizing::new(vec![0u8; 32]);
         getrandom::fill(&mut random).map_err(|e| anyhow!("no system randomness: {e}"))?;
-        hasher.dummy_hash = match hasher.submit(Work::Hash(random)).await {
-            Ok(Outcome::Hashed(hash)) => hash.into(),
-            Ok(Outcome::Verified(_)) => return Err(anyhow!("a hash job answered a verification")),
-            Err(error) => return Err(anyhow!("cannot compute the dummy hash: {error}")),
-        };
-        Ok(hasher)
+        let dummy_hash = submit(&jobs, |reply| Job::Hash(random, reply))
+            .await
+            .map_err(|error| anyhow!("cannot compute the dummy hash: {error}"))?;
+        Ok(Self {
+            jobs,
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     /// The PHC string of a new argon2id hash of `password`.
     pub async fn hash(&self, password: &Password) -> Result<String, AuthError> {
-        match self.submit(Work::Hash(bytes_of(password))).await? {
-            Outcome::Hashed(hash) => Ok(hash),
-            Outcome::Verified(_) => Err(anyhow!("a hash job answered a verification").into()),
-        }
+        submit(&self.jobs, |reply| Job::Hash(bytes_of(password), reply)).await
     }
 
     /// Whether `candidate` matches `stored`; with no stored hash (unknown
@@ -111,28 +98,33 @@ impl PasswordHasher {
     ) -> Result<bool, AuthError> {
         let known = stored.is_some();
         let hash = stored.map_or_else(|| Arc::clone(&self.dummy_hash), Arc::from);
-        match self.submit(Work::Verify(bytes_of(candidate), hash)).await? {
-            Outcome::Verified(matches) => Ok(known && matches),
-            Outcome::Hashed(_) => Err(anyhow!("a verification job answered a hash").into()),
-        }
+        let matches = submit(&self.jobs, |reply| {
+            Job::Verify(bytes_of(candidate), hash, reply)
+        })
+        .await?;
+        Ok(known && matches)
     }
+}
 
-    async fn submit(&self, work: Work) -> Result<Outcome, AuthError> {
-        let (reply, answer) = oneshot::channel();
-        match self.jobs.try_send(Job { work, reply }) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                tracing::warn!("hashing queue full: credential request shed");
-                return Err(AuthError::Busy {
-                    retry_after: BUSY_RETRY_AFTER,
-                });
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(anyhow!("the hashing workers have stopped").into());
-            }
+/// Queues a job (or sheds it when the queue is full) and waits for its answer.
+async fn submit<T>(
+    jobs: &SyncSender<Job>,
+    job: impl FnOnce(Reply<T>) -> Job,
+) -> Result<T, AuthError> {
+    let (reply, answer) = oneshot::channel();
+    match jobs.try_send(job(reply)) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => {
+            tracing::warn!("hashing queue full: credential request shed");
+            return Err(AuthError::Busy {
+                retry_after: BUSY_RETRY_AFTER,
+            });
         }
-        Ok(answer.await.context("a hashing worker dropped its job")??)
+        Err(TrySendError::Disconnected(_)) => {
+            return Err(anyhow!("the hashing workers have stopped").into());
+        }
     }
+    Ok(answer.await.context("a hashing worker dropped its job")??)
 }
 
 fn bytes_of(password: &Password) -> Zeroizing<Vec<u8>> {
@@ -149,15 +141,16 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Ok(receiver) => receiver.recv(),
             Err(_) => return,
         };
-        let Ok(job) = job else { return };
-        let outcome = match &job.work {
-            Work::Hash(password) => hash_with(&mut memory, password).map(Outcome::Hashed),
-            Work::Verify(password, stored) => {
-                verify_with(&mut memory, password, stored).map(Outcome::Verified)
+        // A requester may have gone (its deadline passed): nothing to do.
+        match job {
+            Ok(Job::Hash(password, reply)) => {
+                let _ = reply.send(hash_with(&mut memory, &password));
             }
-        };
-        // The requester may have gone (its deadline passed): nothing to do.
-        let _ = job.reply.send(outcome);
+            Ok(Job::Verify(password, stored, reply)) => {
+                let _ = reply.send(verify_with(&mut memory, &password, &stored));
+            }
+            Err(_) => return,
+        }
     }
 }
 

@@ -25,6 +25,17 @@ pub struct AccountThrottle {
     max_delay: Duration,
 }
 
+/// Where an address stands before an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// No failures on record.
+    Clear,
+    /// Failures on record, none that imposes a wait now.
+    Failed,
+    /// The attempt must wait this many seconds.
+    Waiting(u64),
+}
+
 /// The throttle's key for a login e-mail (already trimmed and lower-cased).
 pub struct ThrottleKey(String);
 
@@ -43,30 +54,32 @@ impl AccountThrottle {
         }
     }
 
-    /// `Some(seconds)` to wait when the account may not be tried now.
-    pub async fn wait(
+    /// Where `key` stands now: one read.
+    pub async fn standing(
         &self,
         db: &DatabaseConnection,
         key: &ThrottleKey,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<u64>> {
+    ) -> anyhow::Result<Standing> {
         let Some(row) = store::login_throttles::find(db, &key.0)
             .await
             .context("cannot read the login throttle")?
         else {
-            return Ok(None);
+            return Ok(Standing::Clear);
         };
         let failures = u32::try_from(row.failures).unwrap_or(0);
         let Some(delay) = self.delay_after(failures) else {
-            return Ok(None);
+            return Ok(Standing::Failed);
         };
         let until = row.last_failed_at + TimeDelta::from_std(delay).unwrap_or(TimeDelta::MAX);
         if until <= now {
-            return Ok(None);
+            return Ok(Standing::Failed);
         }
         // Whole seconds, rounded up: a client that waits this long gets in.
         let millis = (until - now).num_milliseconds().max(1);
-        Ok(Some(u64::try_from((millis + 999) / 1000).unwrap_or(1)))
+        Ok(Standing::Waiting(
+            u64::try_from((millis + 999) / 1000).unwrap_or(1),
+        ))
     }
 
     /// The wait imposed after `failures` consecutive failures, if any.

@@ -161,37 +161,9 @@ async fn serve(
         Err(response) => return response,
     };
 
-    // Bounded before any parser recurses over it.
-    let limits = &endpoint.limits;
-    if let Err(error) =
-        limits::lexical::check_document(&request.query, limits.max_nesting, limits.max_tokens)
-    {
-        return render_request_error(
-            limit_error(&error, code::GRAPHQL_PARSE_FAILED),
-            format,
-            request_id,
-        );
-    }
-    let operation_name = request.operation_name.clone();
-    let operation_type = match request.parsed_query() {
-        Ok(document) => {
-            if let Err(error) = limits::operation::check(document, limits) {
-                return render_request_error(
-                    limit_error(&error, code::GRAPHQL_VALIDATION_FAILED),
-                    format,
-                    request_id,
-                );
-            }
-            selected_operation_type(&document.operations, operation_name.as_deref())
-        }
-        Err(error) => {
-            return render(
-                async_graphql::Response::from_errors(vec![error]),
-                format,
-                request_id,
-                true,
-            );
-        }
+    let operation_type = match vet(&mut request, &endpoint.limits) {
+        Ok(operation_type) => operation_type,
+        Err(refusal) => return render_request_error(refusal, format, request_id),
     };
     if method == Method::GET && operation_type == Some(OperationType::Mutation) {
         return transport_error(
@@ -202,13 +174,6 @@ async fn serve(
         .with_header(header::ALLOW, "POST")
         .into_response();
     }
-    let variables = std::mem::take(&mut request.variables);
-    if let Ok(document) = request.parsed_query()
-        && let Some(field) = limits::input::find_control_character(document, &variables)
-    {
-        return render_request_error(control_character_error(&field), format, request_id);
-    }
-    request.variables = variables;
 
     let request = request
         .data(RequestCredentials::new(Bearer::from_header(
@@ -239,6 +204,28 @@ async fn serve(
             .into_response()
         }
     }
+}
+
+/// Everything checked of a document before it runs: its text's nesting and
+/// tokens before any parser recurses over it, then, parsed once (and kept for
+/// execution), its measure and its string arguments. Returns the type of the
+/// operation that will run, when it can be told.
+fn vet(
+    request: &mut async_graphql::Request,
+    limits: &DocumentLimits,
+) -> Result<Option<OperationType>, ServerError> {
+    limits::lexical::check_document(&request.query, limits.max_nesting, limits.max_tokens)
+        .map_err(|error| limit_error(&error, code::GRAPHQL_PARSE_FAILED))?;
+    let document = async_graphql::parser::parse_query(&request.query).map_err(ServerError::from)?;
+    limits::operation::check(&document, limits)
+        .map_err(|error| limit_error(&error, code::GRAPHQL_VALIDATION_FAILED))?;
+    if let Some(field) = limits::input::find_control_character(&document, &request.variables) {
+        return Err(control_character_error(&field));
+    }
+    let operation_type =
+        selected_operation_type(&document.operations, request.operation_name.as_deref());
+    request.set_parsed_query(document);
+    Ok(operation_type)
 }
 
 /// The largest `retryAfter` among the errors that carry one (throttled or
