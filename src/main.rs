@@ -36,6 +36,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { action } => {
             startup::migrate(&DatabaseSettings::from_args(&cli.settings), action).await
         }
+        Command::Keys { action } => {
+            let settings = Settings::from_args(cli.settings)?;
+            startup::keys(&settings, action).await
+        }
         Command::Serve => {
             let settings = Settings::from_args(cli.settings)?;
             let listen = settings.listen;

@@ -7,14 +7,16 @@ use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, Response};
 use tokio::net::TcpListener;
 
+use std::sync::Arc;
+
 use crate::auth::AuthService;
-use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, ServerLimits, Settings};
+use crate::auth::keys::Keyring;
+use crate::config::{
+    CleanupSettings, DatabaseSettings, KeysAction, MigrateAction, ServerLimits, Settings,
+};
 use crate::http::{self, GraphqlEndpoint};
 use crate::{graphql, store};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
-};
+use sea_orm::DatabaseConnection;
 
 /// A bound, ready server: `build` it, read its `port`, then run it.
 pub struct Application {
@@ -24,6 +26,7 @@ pub struct Application {
     db: DatabaseConnection,
     cleanup: CleanupSettings,
     limits: ServerLimits,
+    keyring: Arc<Keyring>,
 }
 
 impl Application {
@@ -32,7 +35,8 @@ impl Application {
         if settings.database.migrate_on_start {
             apply_migrations(&db).await?;
         }
-        let service = AuthService::new(db.clone(), &settings).await?;
+        let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
+        let service = AuthService::new(db.clone(), Arc::clone(&keyring), &settings).await?;
         let protection = &settings.protection;
         let schema = graphql::build_schema(
             service,
@@ -51,6 +55,7 @@ impl Application {
             },
             db.clone(),
             settings.database.clone(),
+            http::jwks::KeySet::new(Arc::clone(&keyring), settings.jwt.publish_ahead),
             &settings.cors_origins,
         )
         .boxed();
@@ -68,6 +73,7 @@ impl Application {
             db,
             cleanup: settings.cleanup,
             limits: settings.protection.server,
+            keyring,
         })
     }
 
@@ -80,9 +86,11 @@ impl Application {
     /// rows are cleaned up meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let cleanup = tokio::spawn(clean_up_periodically(self.db, self.cleanup));
+        let keys = tokio::spawn(self.keyring.maintain());
         let served =
             http::server::serve(self.listener, self.endpoint, self.limits, shutdown_signal()).await;
         cleanup.abort();
+        keys.abort();
         served
     }
 }
@@ -116,21 +124,7 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
 /// takes its write lock at `BEGIN IMMEDIATE` (later starters wait on the busy
 /// timeout), PostgreSQL an advisory lock. DDL is transactional on both.
 pub async fn apply_migrations(db: &DatabaseConnection) -> anyhow::Result<()> {
-    /// An arbitrary key naming authql's migration lock on PostgreSQL.
-    const MIGRATION_LOCK: i64 = 0x6175_7468_716c;
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    let tx = db
-        .begin_with_options(options)
-        .await
-        .context("cannot begin the migration transaction")?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-            .await
-            .context("cannot take the migration lock")?;
-    }
+    let tx = store::begin_locked(db, store::Lock::Migrations).await?;
     Migrator::up(&tx, None)
         .await
         .context("cannot apply the database migrations")?;
@@ -174,6 +168,58 @@ pub async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyh
             {
                 println!("{:<48} {:?}", migration.name(), migration.status());
             }
+        }
+    }
+    Ok(())
+}
+
+/// `authql keys list|rotate|retire`.
+pub async fn keys(settings: &Settings, action: KeysAction) -> anyhow::Result<()> {
+    let db = store::connect_with_retry(&settings.database).await?;
+    if settings.database.migrate_on_start {
+        apply_migrations(&db).await?;
+    }
+    let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
+    let date = |at: Option<chrono::DateTime<Utc>>| {
+        at.map_or_else(
+            || "-".to_owned(),
+            |at| at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+    };
+    match action {
+        KeysAction::List => {
+            println!(
+                "{:<43}  {:<5}  {:<9}  {:<20}  {:<20}  {:<20}  {:<20}",
+                "KID", "ALG", "STATE", "CREATED", "SIGNS FROM", "SIGNS UNTIL", "EXPIRES"
+            );
+            for key in keyring.list().await? {
+                println!(
+                    "{:<43}  {:<5}  {:<9}  {:<20}  {:<20}  {:<20}  {:<20}",
+                    key.kid,
+                    key.algorithm,
+                    key.state,
+                    date(Some(key.created_at)),
+                    date(Some(key.starts_signing_at)),
+                    date(key.stops_signing_at),
+                    date(key.expires_at),
+                );
+            }
+        }
+        KeysAction::Rotate => {
+            let kid = keyring.rotate().await?;
+            println!(
+                "published {kid}; it signs from {} (AUTHQL_KEY_PUBLISH_AHEAD)",
+                humantime::format_duration(settings.jwt.publish_ahead)
+            );
+        }
+        KeysAction::Retire { kid } => {
+            if !keyring.retire(&kid).await? {
+                anyhow::bail!("no key in use has the kid {kid}");
+            }
+            println!(
+                "retired {kid}: every instance stops trusting it within {} (AUTHQL_KEY_RELOAD_INTERVAL); sessions whose tokens it signed must sign in again",
+                humantime::format_duration(keyring.reload_interval())
+            );
         }
     }
     Ok(())

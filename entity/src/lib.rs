@@ -8,4 +8,5 @@ pub mod login_throttle;
 pub mod prelude;
 pub mod refresh_token;
 pub mod session;
+pub mod signing_key;
 pub mod user;

@@ -8,6 +8,7 @@ mod m20261122_000002_create_sessions;
 mod m20261122_000003_create_refresh_tokens;
 mod m20261122_000004_create_auth_events;
 mod m20261123_000005_create_login_throttles;
+mod m20261123_000006_create_signing_keys;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_refresh_tokens::Migration),
             Box::new(m20261122_000004_create_auth_events::Migration),
             Box::new(m20261123_000005_create_login_throttles::Migration),
+            Box::new(m20261123_000006_create_signing_keys::Migration),
         ]
     }
 }

@@ -17,21 +17,20 @@ impl AuthService {
         registration: Registration,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        let inner = self.inner();
-        inner.admit(client, "register").await?;
+        self.admit(client, "register").await?;
         let email = registration.email.as_str();
         // Spares the hash for the common case; the unique index decides races.
-        if store::users::find_by_email(&inner.db, email)
+        if store::users::find_by_email(&self.db, email)
             .await
             .context("cannot look the e-mail address up")?
             .is_some()
         {
             return Err(AuthError::EmailTaken);
         }
-        let password_hash = inner.hasher.hash(&registration.password).await?;
+        let password_hash = self.hasher.hash(&registration.password).await?;
 
         let now = Utc::now();
-        let tx = inner
+        let tx = self
             .db
             .begin()
             .await
@@ -54,7 +53,7 @@ impl AuthService {
                 AuthError::from(anyhow::Error::new(e).context("cannot insert the user"))
             }
         })?;
-        let signed_in = inner
+        let signed_in = self
             .start_session(&tx, user, client, EventKind::Registered, now)
             .await?;
         tx.commit()
@@ -73,39 +72,36 @@ impl AuthService {
         password: &Password,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        let inner = self.inner();
-        inner.admit(client, "login").await?;
+        self.admit(client, "login").await?;
         let email = Email::normalize_for_lookup(email);
         let key = ThrottleKey::for_email(&email);
-        let user = store::users::find_by_email(&inner.db, &email)
+        let user = store::users::find_by_email(&self.db, &email)
             .await
             .context("cannot look the user up")?;
-        let standing = inner.throttle.standing(&inner.db, &key, Utc::now()).await?;
+        let standing = self.throttle.standing(&self.db, &key, Utc::now()).await?;
         if let Standing::Waiting(retry_after) = standing {
             let user_id = user.as_ref().map(|u| u.id);
-            inner
-                .record(
-                    &inner.db,
-                    EventKind::LoginThrottled,
-                    user_id,
-                    None,
-                    client,
-                    Some("account"),
-                )
-                .await?;
+            self.record(
+                &self.db,
+                EventKind::LoginThrottled,
+                user_id,
+                None,
+                client,
+                Some("account"),
+            )
+            .await?;
             tracing::info!(?user_id, retry_after, "login throttled");
             return Err(AuthError::Throttled { retry_after });
         }
-        let verified = inner
+        let verified = self
             .hasher
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
             .await?;
         let user = match user {
             Some(user) if verified => user,
             other => {
-                inner
-                    .throttle
-                    .record_failure(&inner.db, &key, Utc::now())
+                self.throttle
+                    .record_failure(&self.db, &key, Utc::now())
                     .await?;
                 let detail = if other.is_some() {
                     "wrong_password"
@@ -113,32 +109,31 @@ impl AuthService {
                     "unknown_email"
                 };
                 let user_id = other.map(|u| u.id);
-                inner
-                    .record(
-                        &inner.db,
-                        EventKind::LoginFailed,
-                        user_id,
-                        None,
-                        client,
-                        Some(detail),
-                    )
-                    .await?;
+                self.record(
+                    &self.db,
+                    EventKind::LoginFailed,
+                    user_id,
+                    None,
+                    client,
+                    Some(detail),
+                )
+                .await?;
                 tracing::info!(?user_id, detail, "login failed");
                 return Err(AuthError::InvalidCredentials);
             }
         };
         // Most logins have no failures to forget: no write for them.
         if standing != Standing::Clear {
-            inner.throttle.reset(&inner.db, &key).await?;
+            self.throttle.reset(&self.db, &key).await?;
         }
 
         let now = Utc::now();
-        let tx = inner
+        let tx = self
             .db
             .begin()
             .await
             .context("cannot begin a transaction")?;
-        let signed_in = inner
+        let signed_in = self
             .start_session(&tx, user, client, EventKind::LoginSucceeded, now)
             .await?;
         tx.commit().await.context("cannot commit the login")?;

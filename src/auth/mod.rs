@@ -4,6 +4,7 @@
 mod accounts;
 mod error;
 mod ip_limit;
+pub mod keys;
 pub mod password;
 mod principal;
 mod revocation;

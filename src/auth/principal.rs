@@ -73,14 +73,14 @@ pub struct Principal {
 }
 
 impl Principal {
-    pub(super) fn from_claims(claims: AccessClaims, account: Arc<Account>) -> Self {
+    pub(super) fn from_claims(claims: &AccessClaims, account: Arc<Account>) -> Self {
         Self {
             account,
-            user_id: claims.sub,
-            session_id: claims.sid,
-            access_jti: claims.jti,
-            expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
-            roles: claims.roles,
+            user_id: claims.common.sub,
+            session_id: claims.common.sid,
+            access_jti: claims.common.jti,
+            expires_at: DateTime::from_timestamp(claims.common.exp, 0).unwrap_or_default(),
+            roles: claims.roles.clone(),
         }
     }
 

@@ -26,26 +26,24 @@ impl AuthService {
         token: Option<&str>,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        let inner = self.inner();
-        inner.admit(client, "refresh").await?;
+        self.admit(client, "refresh").await?;
         let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
             return Err(AuthError::InvalidRefreshToken);
         };
-        let claims = match inner.keys.verify_refresh(token) {
+        let claims = match self.keys.verify_refresh(token).await {
             Ok(claims) => claims,
             Err(TokenError::Misused) => return Err(AuthError::TokenMisused),
             Err(TokenError::Expired) => {
                 // Expired tokens are genuine: worth a row in the audit trail.
-                inner
-                    .record(
-                        &inner.db,
-                        EventKind::RefreshRejected,
-                        None,
-                        None,
-                        client,
-                        Some("expired"),
-                    )
-                    .await?;
+                self.record(
+                    &self.db,
+                    EventKind::RefreshRejected,
+                    None,
+                    None,
+                    client,
+                    Some("expired"),
+                )
+                .await?;
                 return Err(AuthError::InvalidRefreshToken);
             }
             Err(error) => {
@@ -56,12 +54,12 @@ impl AuthService {
         };
 
         let now = Utc::now();
-        let Some(mut row) = store::refresh_tokens::find(&inner.db, claims.jti)
+        let Some(mut row) = store::refresh_tokens::find(&self.db, claims.common.jti)
             .await
             .context("cannot load the refresh token")?
             .filter(|row| {
-                row.session_id == claims.sid
-                    && row.user_id == claims.sub
+                row.session_id == claims.common.sid
+                    && row.user_id == claims.common.sub
                     && row.xpair == claims.xpair
             })
         else {
@@ -70,7 +68,7 @@ impl AuthService {
         if row.revoked_at.is_some() {
             return self.reject(&claims, "revoked", client).await;
         }
-        let (session, user) = match store::sessions::find_with_user(&inner.db, row.session_id)
+        let (session, user) = match store::sessions::find_with_user(&self.db, row.session_id)
             .await
             .context("cannot load the session")?
         {
@@ -93,7 +91,7 @@ impl AuthService {
                 return Ok(signed_in);
             }
             // Another request rotated it first: decide on the row as it is now.
-            row = store::refresh_tokens::find(&inner.db, claims.jti)
+            row = store::refresh_tokens::find(&self.db, claims.common.jti)
                 .await
                 .context("cannot reload the refresh token")?
                 .context("a refresh token row vanished during rotation")?;
@@ -111,8 +109,7 @@ impl AuthService {
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> Result<Option<SignedIn>, AuthError> {
-        let inner = self.inner();
-        let tx = inner
+        let tx = self
             .db
             .begin()
             .await
@@ -126,24 +123,23 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Ok(None);
         }
-        let next = inner.next_refresh_row(session, Some(row.jti), now);
+        let next = self.next_refresh_row(session, Some(row.jti), now);
         let next = store::refresh_tokens::insert(&tx, next)
             .await
             .context("cannot store the successor refresh token")?;
         store::sessions::mark_refreshed(&tx, session.id, now)
             .await
             .context("cannot update the session")?;
-        inner
-            .record(
-                &tx,
-                EventKind::Refreshed,
-                Some(user.id),
-                Some(session.id),
-                client,
-                None,
-            )
-            .await?;
-        let signed_in = inner.sign_pair(&next, user.clone())?;
+        self.record(
+            &tx,
+            EventKind::Refreshed,
+            Some(user.id),
+            Some(session.id),
+            client,
+            None,
+        )
+        .await?;
+        let signed_in = self.sign_pair(&next, user.clone())?;
         tx.commit().await.context("cannot commit the rotation")?;
         Ok(Some(signed_in))
     }
@@ -159,51 +155,47 @@ impl AuthService {
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> Result<SignedIn, AuthError> {
-        let inner = self.inner();
         if row.revoked_at.is_some() {
             return self.reject(claims, "revoked", client).await;
         }
         let within_grace = row
             .used_at
-            .is_some_and(|used_at| now - used_at <= inner.lifetimes.reuse_grace);
+            .is_some_and(|used_at| now - used_at <= self.lifetimes.reuse_grace);
         if within_grace {
-            let successor = store::refresh_tokens::find_successor(&inner.db, row.jti)
+            let successor = store::refresh_tokens::find_successor(&self.db, row.jti)
                 .await
                 .context("cannot load the successor refresh token")?;
             if let Some(successor) =
                 successor.filter(|s| s.used_at.is_none() && s.revoked_at.is_none())
             {
-                inner
-                    .record(
-                        &inner.db,
-                        EventKind::Refreshed,
-                        Some(row.user_id),
-                        Some(row.session_id),
-                        client,
-                        Some("retry_within_grace"),
-                    )
-                    .await?;
-                return Ok(inner.sign_pair(&successor, user)?);
+                self.record(
+                    &self.db,
+                    EventKind::Refreshed,
+                    Some(row.user_id),
+                    Some(row.session_id),
+                    client,
+                    Some("retry_within_grace"),
+                )
+                .await?;
+                return Ok(self.sign_pair(&successor, user)?);
             }
         }
 
-        inner
-            .revoke_session(row.session_id, REUSE_REASON, now)
+        self.revoke_session(row.session_id, REUSE_REASON, now)
             .await?;
-        inner
-            .record(
-                &inner.db,
-                EventKind::RefreshTokenReused,
-                Some(row.user_id),
-                Some(row.session_id),
-                client,
-                Some(if within_grace {
-                    "successor_already_used"
-                } else {
-                    "after_grace"
-                }),
-            )
-            .await?;
+        self.record(
+            &self.db,
+            EventKind::RefreshTokenReused,
+            Some(row.user_id),
+            Some(row.session_id),
+            client,
+            Some(if within_grace {
+                "successor_already_used"
+            } else {
+                "after_grace"
+            }),
+        )
+        .await?;
         tracing::warn!(
             user_id = %row.user_id,
             session_id = %row.session_id,
@@ -220,18 +212,16 @@ impl AuthService {
         detail: &str,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        let inner = self.inner();
-        inner
-            .record(
-                &inner.db,
-                EventKind::RefreshRejected,
-                Some(claims.sub),
-                Some(claims.sid),
-                client,
-                Some(detail),
-            )
-            .await?;
-        tracing::info!(user_id = %claims.sub, session_id = %claims.sid, detail, "refresh token rejected");
+        self.record(
+            &self.db,
+            EventKind::RefreshRejected,
+            Some(claims.common.sub),
+            Some(claims.common.sid),
+            client,
+            Some(detail),
+        )
+        .await?;
+        tracing::info!(user_id = %claims.common.sub, session_id = %claims.common.sid, detail, "refresh token rejected");
         Err(AuthError::InvalidRefreshToken)
     }
 }

@@ -7,11 +7,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::ip_limit::IpLimiter;
+use super::keys::Keyring;
 use super::password::PasswordHasher;
 use super::principal::{Bearer, Principal, access_token_error};
 use super::revocation::{SessionStatus, SessionStatusCache};
 use super::throttle::AccountThrottle;
-use super::tokens::{AccessClaims, RefreshClaims, TokenKeys, TokenKind};
+use super::tokens::{Grant, TokenKeys};
 use super::{AuthError, UnauthenticatedReason};
 use crate::config::{Settings, TokenLifetimes};
 use crate::domain::{Email, Password, UserName};
@@ -117,23 +118,18 @@ impl TryFrom<TokenLifetimes> for Lifetimes {
     }
 }
 
-/// authql's authentication logic, shared by every request.
-#[derive(Clone)]
+/// authql's authentication logic: one per process, shared by every request.
 pub struct AuthService {
-    inner: Arc<Inner>,
-}
-
-pub(super) struct Inner {
-    pub db: DatabaseConnection,
-    pub hasher: PasswordHasher,
-    pub keys: TokenKeys,
-    pub lifetimes: Lifetimes,
-    pub sessions: SessionStatusCache,
-    pub throttle: AccountThrottle,
-    pub ip_limit: IpLimiter,
+    pub(super) db: DatabaseConnection,
+    pub(super) hasher: PasswordHasher,
+    pub(super) keys: TokenKeys,
+    pub(super) lifetimes: Lifetimes,
+    pub(super) sessions: SessionStatusCache,
+    pub(super) throttle: AccountThrottle,
+    pub(super) ip_limit: IpLimiter,
     /// Addresses whose refusal by the IP limit was recorded in the last
     /// minute: one audit row per address and minute, not one per request.
-    pub ip_refusals_recorded: moka::sync::Cache<std::net::IpAddr, ()>,
+    pub(super) ip_refusals_recorded: moka::sync::Cache<std::net::IpAddr, ()>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -143,35 +139,34 @@ impl std::fmt::Debug for AuthService {
 }
 
 impl AuthService {
-    pub async fn new(db: DatabaseConnection, settings: &Settings) -> anyhow::Result<Self> {
+    /// The service on `db`, signing with `keyring`'s keys.
+    pub async fn new(
+        db: DatabaseConnection,
+        keyring: Arc<Keyring>,
+        settings: &Settings,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
-            inner: Arc::new(Inner {
-                db,
-                hasher: PasswordHasher::new(&settings.protection.hashing).await?,
-                keys: TokenKeys::new(&settings.jwt, &settings.lifetimes),
-                lifetimes: settings.lifetimes.try_into()?,
-                sessions: SessionStatusCache::default(),
-                throttle: AccountThrottle::new(&settings.protection.throttle),
-                ip_limit: IpLimiter::new(
-                    settings
-                        .protection
-                        .throttle
-                        .ip_credential_requests_per_minute,
-                ),
-                ip_refusals_recorded: moka::sync::Cache::builder()
-                    .max_capacity(100_000)
-                    .time_to_live(std::time::Duration::from_secs(60))
-                    .build(),
-            }),
+            db,
+            hasher: PasswordHasher::new(&settings.protection.hashing).await?,
+            keys: TokenKeys::new(keyring, &settings.jwt, &settings.lifetimes),
+            lifetimes: settings.lifetimes.try_into()?,
+            sessions: SessionStatusCache::default(),
+            throttle: AccountThrottle::new(&settings.protection.throttle),
+            ip_limit: IpLimiter::new(
+                settings
+                    .protection
+                    .throttle
+                    .ip_credential_requests_per_minute,
+            ),
+            ip_refusals_recorded: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
         })
     }
 
-    pub(super) fn inner(&self) -> &Inner {
-        &self.inner
-    }
-
     pub fn db(&self) -> &DatabaseConnection {
-        &self.inner.db
+        &self.db
     }
 
     /// Turns the request's bearer credential into a principal: a valid access
@@ -187,16 +182,11 @@ impl AuthService {
             Bearer::Token(token) => token,
         };
         let claims = self
-            .inner
             .keys
             .verify_access(token)
+            .await
             .map_err(access_token_error)?;
-        match self
-            .inner
-            .sessions
-            .status(&self.inner.db, claims.sid)
-            .await?
-        {
+        match self.sessions.status(&self.db, claims.common.sid).await? {
             SessionStatus::Revoked => {
                 Err(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
             }
@@ -204,24 +194,22 @@ impl AuthService {
                 Err(AuthError::Unauthenticated(UnauthenticatedReason::Expired))
             }
             // A token whose `sub` is not the session's user is not ours to honour.
-            SessionStatus::Live { account, .. } if account.id != claims.sub => {
+            SessionStatus::Live { account, .. } if account.id != claims.common.sub => {
                 Err(AuthError::Unauthenticated(UnauthenticatedReason::Invalid))
             }
-            SessionStatus::Live { account, .. } => Ok(Principal::from_claims(claims, account)),
+            SessionStatus::Live { account, .. } => Ok(Principal::from_claims(&claims, account)),
         }
     }
 
     /// The session the principal's access token belongs to.
     pub async fn session(&self, principal: &Principal) -> Result<SessionView, AuthError> {
-        store::sessions::find(&self.inner.db, principal.session_id)
+        store::sessions::find(&self.db, principal.session_id)
             .await
             .context("cannot load the session")?
             .map(SessionView::from)
             .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
     }
-}
 
-impl Inner {
     /// Admits a request to a field that checks a credential, or refuses it
     /// (`TOO_MANY_REQUESTS`) when its client IP has spent its budget.
     pub async fn admit(&self, client: &ClientInfo, field: &str) -> Result<(), AuthError> {
@@ -313,44 +301,29 @@ impl Inner {
         }
     }
 
-    /// Signs the pair a refresh token row describes. Deterministic: the same
-    /// row and roles give the very same two strings.
+    /// Signs the pair a refresh token row describes. Deterministic while the
+    /// signing key is the same: the same row and roles give the very same two
+    /// strings (Ed25519, RFC 6979 ECDSA, PKCS#1 v1.5 and HMAC all are).
     pub fn sign_pair(
         &self,
         row: &refresh_token::Model,
         user: user::Model,
     ) -> anyhow::Result<SignedIn> {
-        let iat = row.issued_at.timestamp();
-        let access = AccessClaims {
-            iss: self.keys.issuer().to_owned(),
-            aud: self.keys.audience().to_owned(),
-            sub: row.user_id,
-            iat,
-            nbf: iat,
-            exp: row.access_expires_at.timestamp(),
-            jti: row.xpair,
-            sid: row.session_id,
-            xtype: TokenKind::Access.xtype().to_owned(),
-            roles: user.roles.0.clone(),
+        let grant = |jti, expires_at| Grant {
+            user_id: row.user_id,
+            session_id: row.session_id,
+            jti,
+            issued_at: row.issued_at,
+            expires_at,
         };
-        let refresh = RefreshClaims {
-            iss: self.keys.issuer().to_owned(),
-            aud: self.keys.audience().to_owned(),
-            sub: row.user_id,
-            iat,
-            nbf: iat,
-            exp: row.expires_at.timestamp(),
-            jti: row.jti,
-            sid: row.session_id,
-            xtype: TokenKind::Refresh.xtype().to_owned(),
-            xpair: row.xpair,
-        };
+        let access = grant(row.xpair, row.access_expires_at);
+        let refresh = grant(row.jti, row.expires_at);
         Ok(SignedIn {
             access: AccessToken {
-                token: self.keys.sign_access(&access)?,
+                token: self.keys.issue_access(&access, &user.roles.0)?,
                 expires_at: row.access_expires_at,
             },
-            refresh_token: self.keys.sign_refresh(&refresh)?,
+            refresh_token: self.keys.issue_refresh(&refresh, row.xpair)?,
             refresh_expires_at: row.expires_at,
             account: user.into(),
         })

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::principal::Principal;
 use super::service::{AccessToken, AuthService, ClientInfo};
-use super::tokens::{AccessClaims, TokenError, TokenKind};
+use super::tokens::{Grant, TokenError};
 use super::{AuthError, UnauthenticatedReason};
 use crate::store::{self, events::EventKind};
 
@@ -23,7 +23,6 @@ impl AuthService {
         refresh_token: Option<&str>,
         client: &ClientInfo,
     ) -> Result<u64, AuthError> {
-        let inner = self.inner();
         let refresh_token = refresh_token.map(str::trim).filter(|t| !t.is_empty());
         let (user_id, session_id) = match (authenticated, refresh_token) {
             (Ok(principal), _) => (principal.user_id, principal.session_id),
@@ -32,19 +31,18 @@ impl AuthService {
             }
             (Err(error), _) => return Err(error),
         };
-        let revoked = inner
+        let revoked = self
             .revoke_session(session_id, LOGOUT_REASON, Utc::now())
             .await?;
-        inner
-            .record(
-                &inner.db,
-                EventKind::Logout,
-                Some(user_id),
-                Some(session_id),
-                client,
-                None,
-            )
-            .await?;
+        self.record(
+            &self.db,
+            EventKind::Logout,
+            Some(user_id),
+            Some(session_id),
+            client,
+            None,
+        )
+        .await?;
         tracing::info!(%user_id, %session_id, "logged out");
         Ok(u64::from(revoked))
     }
@@ -52,19 +50,18 @@ impl AuthService {
     /// The live session a refresh token belongs to (used or not: any token
     /// the session was issued can end it).
     async fn session_of_refresh_token(&self, token: &str) -> Result<(Uuid, Uuid), AuthError> {
-        let inner = self.inner();
-        let claims = inner.keys.verify_refresh(token).map_err(|e| match e {
+        let claims = self.keys.verify_refresh(token).await.map_err(|e| match e {
             TokenError::Misused => AuthError::TokenMisused,
             _ => AuthError::InvalidRefreshToken,
         })?;
-        let known = store::refresh_tokens::find(&inner.db, claims.jti)
+        let known = store::refresh_tokens::find(&self.db, claims.common.jti)
             .await
             .context("cannot load the refresh token")?
-            .is_some_and(|row| row.session_id == claims.sid && row.revoked_at.is_none());
+            .is_some_and(|row| row.session_id == claims.common.sid && row.revoked_at.is_none());
         if !known {
             return Err(AuthError::InvalidRefreshToken);
         }
-        Ok((claims.sub, claims.sid))
+        Ok((claims.common.sub, claims.common.sid))
     }
 
     /// A new access token for the principal's session (the Symfony seed's
@@ -73,39 +70,33 @@ impl AuthService {
         &self,
         principal: &Principal,
     ) -> Result<AccessToken, AuthError> {
-        let inner = self.inner();
         let revoked = AuthError::Unauthenticated(UnauthenticatedReason::Revoked);
-        let session = store::sessions::find(&inner.db, principal.session_id)
+        let session = store::sessions::find(&self.db, principal.session_id)
             .await
             .context("cannot load the session")?
             .filter(|session| session.revoked_at.is_none())
             .ok_or(revoked)?;
-        let current = store::refresh_tokens::find_current_for_session(&inner.db, session.id)
+        let current = store::refresh_tokens::find_current_for_session(&self.db, session.id)
             .await
             .context("cannot load the session's refresh token")?
             .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))?;
         let now = Utc::now();
         let issued_at = super::service::whole_seconds(now);
-        let expires_at = (issued_at + inner.lifetimes.access)
+        let expires_at = (issued_at + self.lifetimes.access)
             .min(current.expires_at)
             .min(session.expires_at);
         if expires_at <= now {
             return Err(AuthError::Unauthenticated(UnauthenticatedReason::Expired));
         }
-        let claims = AccessClaims {
-            iss: inner.keys.issuer().to_owned(),
-            aud: inner.keys.audience().to_owned(),
-            sub: principal.user_id,
-            iat: issued_at.timestamp(),
-            nbf: issued_at.timestamp(),
-            exp: expires_at.timestamp(),
+        let grant = Grant {
+            user_id: principal.user_id,
+            session_id: session.id,
             jti: Uuid::new_v4(),
-            sid: session.id,
-            xtype: TokenKind::Access.xtype().to_owned(),
-            roles: principal.roles.clone(),
+            issued_at,
+            expires_at,
         };
         Ok(AccessToken {
-            token: inner.keys.sign_access(&claims)?,
+            token: self.keys.issue_access(&grant, &principal.roles)?,
             expires_at,
         })
     }

@@ -5,20 +5,21 @@
 
 mod protection;
 mod secret;
+mod signing;
 
 pub use protection::{HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings};
 pub use secret::development_secret_path;
+pub use signing::{JwtSettings, MasterKey, Signing, SigningAlgorithm};
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
-use secrecy::SecretString;
 
 use protection::ProtectionArgs;
+use signing::SigningArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -89,6 +90,25 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
     Schema,
+    /// List, rotate or retire the token signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum KeysAction {
+    /// Every signing key with its algorithm, state and dates.
+    List,
+    /// Publish a new key now; it signs after AUTHQL_KEY_PUBLISH_AHEAD.
+    Rotate,
+    /// Stop trusting a (compromised) key at once; a new key signs
+    /// immediately and the sessions it signed must sign in again.
+    Retire {
+        /// The key's `kid`, as `keys list` shows it.
+        kid: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Subcommand)]
@@ -123,6 +143,7 @@ pub struct SettingsArgs {
     #[arg(
         long,
         env = "AUTHQL_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://authql.db?mode=rwc",
         global = true
     )]
@@ -136,33 +157,6 @@ pub struct SettingsArgs {
         global = true
     )]
     pub environment: Environment,
-    /// HS256 signing secret, at least 32 bytes.
-    #[arg(long, env = "AUTHQL_JWT_SECRET", hide_env_values = true, global = true)]
-    pub jwt_secret: Option<String>,
-    /// File holding the HS256 signing secret.
-    #[arg(
-        long,
-        env = "AUTHQL_JWT_SECRET_FILE",
-        conflicts_with = "jwt_secret",
-        global = true
-    )]
-    pub jwt_secret_file: Option<PathBuf>,
-    /// `iss` claim written into and required of every token.
-    #[arg(
-        long,
-        env = "AUTHQL_JWT_ISSUER",
-        default_value = "authql",
-        global = true
-    )]
-    pub jwt_issuer: String,
-    /// `aud` claim written into and required of every token.
-    #[arg(
-        long,
-        env = "AUTHQL_JWT_AUDIENCE",
-        default_value = "authql",
-        global = true
-    )]
-    pub jwt_audience: String,
     /// Lifetime of an access token.
     #[arg(long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = defaults::ACCESS_TOKEN_TTL, value_parser = parse_duration, global = true)]
     pub access_token_ttl: Duration,
@@ -220,6 +214,8 @@ pub struct SettingsArgs {
     /// The longest a request waits for a database connection before failing.
     #[arg(long, env = "AUTHQL_DATABASE_TIMEOUT", default_value = defaults::DATABASE_TIMEOUT, value_parser = parse_duration, global = true)]
     pub database_timeout: Duration,
+    #[command(flatten)]
+    pub signing: SigningArgs,
     #[command(flatten)]
     pub protection: ProtectionArgs,
 }
@@ -336,14 +332,6 @@ impl Default for CleanupSettings {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct JwtSettings {
-    /// `Debug` prints `SecretString([REDACTED])`.
-    pub secret: SecretString,
-    pub issuer: String,
-    pub audience: String,
-}
-
 #[derive(Clone, Copy, Debug)]
 pub struct TokenLifetimes {
     pub access: Duration,
@@ -390,20 +378,12 @@ impl Settings {
         if args.cleanup_interval < Duration::from_secs(1) {
             bail!("AUTHQL_CLEANUP_INTERVAL must be at least 1s");
         }
-        if args.jwt_issuer.trim().is_empty() || args.jwt_audience.trim().is_empty() {
-            bail!("AUTHQL_JWT_ISSUER and AUTHQL_JWT_AUDIENCE must not be empty");
-        }
 
         if args.database_timeout < Duration::from_millis(100) {
             bail!("AUTHQL_DATABASE_TIMEOUT must be at least 100ms");
         }
         let protection = args.protection.resolve()?;
-        let secret = secret::resolve(
-            args.jwt_secret,
-            args.jwt_secret_file,
-            args.environment,
-            &database.url,
-        )?;
+        let jwt = JwtSettings::from_args(args.signing, args.environment, &database.url)?;
 
         let cors_origins = cors_origins(args.cors_origins, args.environment)?;
         let trusted_proxies = trusted_proxies(&args.trusted_proxies)?;
@@ -418,11 +398,7 @@ impl Settings {
                 retention: args.cleanup_retention,
             },
             environment: args.environment,
-            jwt: JwtSettings {
-                secret,
-                issuer: args.jwt_issuer,
-                audience: args.jwt_audience,
-            },
+            jwt,
             lifetimes,
         })
     }

@@ -110,15 +110,19 @@ fn read_secret_file(path: &Path) -> anyhow::Result<SecretString> {
 /// Where the generated development secret is kept: beside a SQLite database
 /// file, or in the working directory for any other database.
 pub fn development_secret_path(database_url: &str) -> PathBuf {
-    const FILE_NAME: &str = "authql.jwt-secret";
+    development_file_path(database_url, "authql.jwt-secret")
+}
+
+/// Where a generated development file named `file_name` is kept.
+pub fn development_file_path(database_url: &str, file_name: &str) -> PathBuf {
     let sqlite_file = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"))
         .map(|rest| rest.split('?').next().unwrap_or_default())
         .filter(|path| !path.is_empty() && !path.contains(":memory:"));
     match sqlite_file.and_then(|file| Path::new(file).parent()) {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(FILE_NAME),
-        _ => PathBuf::from(FILE_NAME),
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(file_name),
+        _ => PathBuf::from(file_name),
     }
 }
 
@@ -143,7 +147,8 @@ fn development_secret(database_url: &str) -> anyhow::Result<SecretString> {
     Ok(SecretString::from(secret))
 }
 
-fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+/// Creates `path` readable by its owner only; fails if it exists.
+pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -1,8 +1,10 @@
-//! HTTP wiring: `/graphql` (GraphQL over HTTP, GraphiQL), `/healthz`, CORS.
+//! HTTP wiring: `/graphql` (GraphQL over HTTP, GraphiQL), `/healthz`, the key
+//! set at `/.well-known/jwks.json`, CORS.
 
 mod client;
 pub mod graphql;
 mod health;
+pub mod jwks;
 pub mod server;
 
 use poem::http::Method;
@@ -20,11 +22,13 @@ pub fn routes(
     graphql: GraphqlEndpoint,
     db: DatabaseConnection,
     database: DatabaseSettings,
+    key_set: jwks::KeySet,
     cors_origins: &[String],
 ) -> impl Endpoint<Output = Response> + use<> {
     Route::new()
         .at("/graphql", graphql::graphql.data(graphql))
         .at("/healthz", get(health::healthz).data((db, database)))
+        .at("/.well-known/jwks.json", get(jwks::jwks).data(key_set))
         .with_if(!cors_origins.is_empty(), cors(cors_origins))
         .with(CatchPanic::new())
         .map_to_response()

@@ -6,6 +6,7 @@ pub mod login_throttles;
 pub mod maintenance;
 pub mod refresh_tokens;
 pub mod sessions;
+pub mod signing_keys;
 pub mod users;
 
 use std::time::Duration;
@@ -146,6 +147,48 @@ pub async fn connect_with_retry(settings: &DatabaseSettings) -> anyhow::Result<D
             }
         }
     }
+}
+
+/// Names of the database-wide locks `begin_locked` takes.
+#[derive(Clone, Copy, Debug)]
+pub enum Lock {
+    Migrations,
+    SigningKeys,
+}
+
+impl Lock {
+    /// The PostgreSQL advisory lock key.
+    fn key(self) -> i64 {
+        match self {
+            Self::Migrations => 0x6175_7468_716c,
+            Self::SigningKeys => 0x6175_7468_716b,
+        }
+    }
+}
+
+/// A transaction that holds the database's lock `lock` until it ends, so one
+/// instance at a time does what it guards: SQLite takes its write lock at
+/// `BEGIN IMMEDIATE` (others wait on the busy timeout), PostgreSQL an
+/// advisory transaction lock.
+pub async fn begin_locked(
+    db: &DatabaseConnection,
+    lock: Lock,
+) -> anyhow::Result<sea_orm::DatabaseTransaction> {
+    use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let tx = db
+        .begin_with_options(options)
+        .await
+        .context("cannot begin a locked transaction")?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({})", lock.key()))
+            .await
+            .with_context(|| format!("cannot take the {lock:?} lock"))?;
+    }
+    Ok(tx)
 }
 
 /// Whether `err` is a violation of a unique constraint.

@@ -36,18 +36,89 @@ fn assert_refused(output: &Output, expected: &str) {
     assert_eq!(lines.len(), 1, "{stderr}");
 }
 
+/// A master key for tests that start the binary.
+const MASTER_KEY: &str = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
+
 #[test]
-fn production_without_a_secret_refuses_to_start() {
+fn production_without_a_master_key_or_secret_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(authql(dir.path()).args(["--env", "production", "--listen", "127.0.0.1:0"]));
+    assert_refused(&output, "AUTHQL_MASTER_KEY");
+    assert!(!dir.path().join("authql.master-key").exists());
+
+    let output = run(authql(dir.path())
+        .args(["--env", "production", "--listen", "127.0.0.1:0"])
+        .env("AUTHQL_JWT_ALGORITHM", "HS256"));
     assert_refused(&output, "AUTHQL_JWT_SECRET");
     assert!(!dir.path().join("authql.jwt-secret").exists());
+}
+
+#[test]
+fn a_secret_without_hs256_is_refused_naming_the_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path())
+        .env("AUTHQL_JWT_SECRET", "x".repeat(40))
+        .env("AUTHQL_LISTEN", "127.0.0.1:0"));
+    assert_refused(&output, "AUTHQL_JWT_ALGORITHM=HS256");
+}
+
+#[test]
+fn a_malformed_or_wrong_master_key_stops_the_process_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path()).env("AUTHQL_MASTER_KEY", "too-short"));
+    assert_refused(&output, "AUTHQL_MASTER_KEY must be 32 random bytes");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("too-short"));
+
+    let list = |key: &str| {
+        run(authql(dir.path())
+            .env("AUTHQL_MASTER_KEY", key)
+            .args(["keys", "list"]))
+    };
+    let first = list(MASTER_KEY);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let listing = String::from_utf8_lossy(&first.stdout);
+    assert!(listing.contains("EdDSA  signing"), "{listing}");
+
+    let other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let output = list(other);
+    assert_refused(&output, "AUTHQL_MASTER_KEY does not open the signing keys");
+    let output = run(authql(dir.path())
+        .env("AUTHQL_MASTER_KEY", other)
+        .env("AUTHQL_LISTEN", "127.0.0.1:0"));
+    assert_refused(&output, "AUTHQL_MASTER_KEY does not open the signing keys");
+}
+
+#[test]
+fn help_shows_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(authql(dir.path())
+        .env(
+            "AUTHQL_DATABASE_URL",
+            "postgres://authql:hunter2-db-password@db/authql",
+        )
+        .env("AUTHQL_MASTER_KEY", MASTER_KEY)
+        .env(
+            "AUTHQL_JWT_SECRET",
+            "a-jwt-secret-that-must-not-show-0123456789",
+        )
+        .arg("--help"));
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("AUTHQL_MASTER_KEY"), "{help}");
+    for secret in ["hunter2", MASTER_KEY, "a-jwt-secret"] {
+        assert!(!help.contains(secret), "--help shows {secret}: {help}");
+    }
 }
 
 #[test]
 fn a_secret_shorter_than_32_bytes_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(authql(dir.path())
+        .env("AUTHQL_JWT_ALGORITHM", "HS256")
         .env("AUTHQL_JWT_SECRET", "too-short")
         .env("AUTHQL_LISTEN", "127.0.0.1:0"));
     assert_refused(&output, "at least 32");
@@ -74,6 +145,7 @@ fn production_refuses_a_guessable_secret() {
         let dir = tempfile::tempdir().unwrap();
         let output = run(authql(dir.path())
             .env("AUTHQL_ENV", "production")
+            .env("AUTHQL_JWT_ALGORITHM", "HS256")
             .env("AUTHQL_JWT_SECRET", &secret)
             .env("AUTHQL_LISTEN", "127.0.0.1:0"));
         assert_refused(&output, reason);
@@ -105,7 +177,7 @@ fn a_busy_port_is_a_one_line_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
     let output = run(authql(dir.path())
-        .env("AUTHQL_JWT_SECRET", "x".repeat(40))
+        .env("AUTHQL_MASTER_KEY", MASTER_KEY)
         .env("AUTHQL_LISTEN", &address));
     assert_refused(&output, &format!("cannot listen on {address}"));
 }
@@ -114,7 +186,7 @@ fn a_busy_port_is_a_one_line_error() {
 fn an_unreachable_database_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(authql(dir.path())
-        .env("AUTHQL_JWT_SECRET", "x".repeat(40))
+        .env("AUTHQL_MASTER_KEY", MASTER_KEY)
         .env("AUTHQL_LISTEN", "127.0.0.1:0")
         .env(
             "AUTHQL_DATABASE_URL",
@@ -153,16 +225,16 @@ fn assert_migrate_cycle(backend: crate::helpers::Backend) {
         String::from_utf8(output.stdout).unwrap()
     };
     migrate("up");
-    assert_eq!(migrate("status").matches("Applied").count(), 5);
+    assert_eq!(migrate("status").matches("Applied").count(), 6);
     migrate("down");
     let listing = migrate("status");
-    assert_eq!(listing.matches("Applied").count(), 4, "{listing}");
+    assert_eq!(listing.matches("Applied").count(), 5, "{listing}");
     assert!(
-        listing.contains("m20261123_000005_create_login_throttles"),
+        listing.contains("m20261123_000006_create_signing_keys"),
         "{listing}"
     );
     migrate("up");
-    assert_eq!(migrate("status").matches("Applied").count(), 5);
+    assert_eq!(migrate("status").matches("Applied").count(), 6);
     drop(database);
 }
 
@@ -179,13 +251,36 @@ fn migrate_up_status_and_down_work_on_postgres() {
 
 #[cfg(unix)]
 #[test]
-fn development_generates_a_private_secret_once_and_keeps_it() {
+fn development_generates_a_private_master_key_once_and_keeps_it() {
+    assert_generated_once(
+        None,
+        "authql.master-key",
+        "generated a development master key",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn development_with_hs256_generates_a_private_secret_once_and_keeps_it() {
+    assert_generated_once(
+        Some("HS256"),
+        "authql.jwt-secret",
+        "generated a development secret",
+    );
+}
+
+#[cfg(unix)]
+fn assert_generated_once(algorithm: Option<&str>, file: &str, message: &str) {
     use std::os::unix::fs::PermissionsExt;
 
     let dir = tempfile::tempdir().unwrap();
-    let secret_path = dir.path().join("authql.jwt-secret");
+    let secret_path = dir.path().join(file);
     let start = || {
-        authql(dir.path())
+        let mut command = authql(dir.path());
+        if let Some(algorithm) = algorithm {
+            command.env("AUTHQL_JWT_ALGORITHM", algorithm);
+        }
+        command
             .env("AUTHQL_LISTEN", "127.0.0.1:0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -209,10 +304,7 @@ fn development_generates_a_private_secret_once_and_keeps_it() {
     first.kill().unwrap();
     let output = first.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("generated a development secret"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(message), "{stderr}");
     let secret = std::fs::read_to_string(&secret_path).unwrap();
     assert!(secret.len() >= 32);
     let mode = std::fs::metadata(&secret_path)

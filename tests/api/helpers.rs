@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use authql::auth::keys::{Keyring, SigningKey};
 use authql::config::{
-    CleanupSettings, DatabaseSettings, Environment, JwtSettings, Settings, TokenLifetimes,
+    CleanupSettings, DatabaseSettings, Environment, JwtSettings, MasterKey, Settings, Signing,
+    SigningAlgorithm, TokenLifetimes,
 };
 use authql::startup::Application;
 use base64::Engine;
@@ -19,8 +21,10 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// The signing secret every test server uses, so tests can forge tokens.
+/// The HS256 secret of test servers that use one.
 pub const SECRET: &str = "integration-test-secret-0123456789-abcdefghij";
+/// The master key every test server seals its signing keys with.
+pub const MASTER_KEY: [u8; 32] = [0x5a; 32];
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The database backend a test runs on.
@@ -119,6 +123,9 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub settings: Settings,
     database: Arc<TestDatabase>,
+    /// The key the server signed with when it started, so tests can forge
+    /// tokens that verify.
+    pub signer: Arc<SigningKey>,
 }
 
 /// A server with the default settings.
@@ -151,17 +158,22 @@ pub async fn spawn_app_on(url: &str) -> TestApp {
     start(settings, database).await
 }
 
-/// The settings every test server starts from.
+/// HS256 with [`SECRET`] instead of the default managed keys.
+pub fn shared_secret(settings: &mut Settings) {
+    settings.jwt.signing = Signing::Shared(SecretString::from(SECRET));
+}
+
+/// The settings every test server starts from: the production defaults
+/// (EdDSA keys in the database) on a loopback port.
 fn default_settings(database_url: &str) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().expect("loopback address"),
         database: DatabaseSettings::new(database_url),
         environment: Environment::Development,
-        jwt: JwtSettings {
-            secret: SecretString::from(SECRET),
-            issuer: "authql".into(),
-            audience: "authql".into(),
-        },
+        jwt: JwtSettings::new(Signing::Managed {
+            algorithm: SigningAlgorithm::EdDsa,
+            master_key: MasterKey::from_bytes(MASTER_KEY),
+        }),
         lifetimes: TokenLifetimes::default(),
         cleanup: CleanupSettings::default(),
         cors_origins: authql::config::DEVELOPMENT_CORS_ORIGINS
@@ -175,10 +187,12 @@ fn default_settings(database_url: &str) -> Settings {
 /// `n` servers started at the same moment on one fresh database, as a
 /// deployment starts its instances: each applies the migrations on start.
 pub async fn spawn_instances_at_once(n: usize) -> Vec<TestApp> {
-    let first = spawn_app_with(|s| s.database.migrate_on_start = false).await;
-    let mut settings = first.settings.clone();
-    settings.database.migrate_on_start = true;
-    let starts = (0..n).map(|_| start(settings.clone(), Arc::clone(&first.database)));
+    let backend = BACKEND
+        .try_with(|backend| *backend)
+        .unwrap_or(Backend::Sqlite);
+    let database = Arc::new(TestDatabase::create(backend).await);
+    let settings = default_settings(&database.url);
+    let starts = (0..n).map(|_| start(settings.clone(), Arc::clone(&database)));
     futures::future::join_all(starts).await
 }
 
@@ -191,6 +205,7 @@ async fn start(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
     let db = authql::store::connect(&settings.database)
         .await
         .expect("the test connects to the database");
+    let signer = signing_key(&db, &settings).await;
     TestApp {
         address,
         client: reqwest::Client::builder()
@@ -200,7 +215,17 @@ async fn start(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
         db,
         settings,
         database,
+        signer,
     }
+}
+
+/// The key `settings`' servers sign with now, read as a server reads it.
+pub async fn signing_key(db: &DatabaseConnection, settings: &Settings) -> Arc<SigningKey> {
+    Keyring::start(db, &settings.jwt, &settings.lifetimes)
+        .await
+        .expect("the keys load")
+        .signing_key(chrono::Utc::now())
+        .expect("a key signs")
 }
 
 impl TestApp {
@@ -524,37 +549,60 @@ pub fn claim_uuid(token: &str, claim: &str) -> Uuid {
         .unwrap_or_else(|| panic!("claim {claim} is a UUID"))
 }
 
-/// Signs arbitrary header and claims with HS256 and `secret`.
-pub fn sign_jwt(header: &Value, claims: &Value, secret: &str) -> String {
-    use hmac_sign::sign;
+/// Signs arbitrary header and claims with `key` (its algorithm, whatever
+/// the header says).
+pub fn sign_jwt(header: &Value, claims: &Value, key: &SigningKey) -> String {
     let encode = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("JSON"));
     let message = format!("{}.{}", encode(header), encode(claims));
-    let signature = sign(message.as_bytes(), secret.as_bytes());
-    format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key.key, key.algorithm)
+        .expect("the key signs");
+    format!("{message}.{signature}")
 }
 
-/// Rebuilds `token` with changed claims, re-signed with `secret`.
-pub fn resign(token: &str, secret: &str, change: impl FnOnce(&mut Value, &mut Value)) -> String {
+/// A key of the same algorithm and `kid` as `key`, but not the server's.
+pub fn impostor(key: &SigningKey) -> SigningKey {
+    let encoding = match key.algorithm {
+        jsonwebtoken::Algorithm::HS256 => {
+            jsonwebtoken::EncodingKey::from_secret(b"someone-elses-secret-that-is-long-enough!!")
+        }
+        jsonwebtoken::Algorithm::EdDSA => {
+            use ed25519_dalek::pkcs8::EncodePrivateKey;
+            let der = ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+                .to_pkcs8_der()
+                .expect("pkcs8");
+            jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes())
+        }
+        other => panic!("no impostor for {other:?}"),
+    };
+    SigningKey {
+        kid: key.kid.clone(),
+        algorithm: key.algorithm,
+        key: encoding,
+    }
+}
+
+impl TestApp {
+    /// Rebuilds `token` with changed header or claims, signed with the
+    /// server's own key: only what `change` did can make it fail.
+    pub fn resign(&self, token: &str, change: impl FnOnce(&mut Value, &mut Value)) -> String {
+        resign_with(token, &self.signer, change)
+    }
+
+    /// `token` signed with a key that is not the server's, under its `kid`.
+    pub fn forge(&self, token: &str) -> String {
+        resign_with(token, &impostor(&self.signer), |_, _| {})
+    }
+}
+
+/// Rebuilds `token` with changed header or claims, signed with `key`.
+pub fn resign_with(
+    token: &str,
+    key: &SigningKey,
+    change: impl FnOnce(&mut Value, &mut Value),
+) -> String {
     let (mut header, mut claims) = decode_jwt(token);
     change(&mut header, &mut claims);
-    sign_jwt(&header, &claims, secret)
-}
-
-/// HMAC-SHA256 through jsonwebtoken itself, so the tests need no second
-/// crypto crate: an HS256 JWT's signature is exactly that.
-mod hmac_sign {
-    use jsonwebtoken::{Algorithm, EncodingKey};
-
-    pub fn sign(message: &[u8], secret: &[u8]) -> Vec<u8> {
-        let signature = jsonwebtoken::crypto::sign(
-            message,
-            &EncodingKey::from_secret(secret),
-            Algorithm::HS256,
-        )
-        .expect("HS256 signs");
-        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
-            .expect("base64url signature")
-    }
+    sign_jwt(&header, &claims, key)
 }
 
 pub fn now_secs() -> i64 {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, SECRET, Tokens, claim_uuid, now_secs, resign, spawn_app};
+use crate::helpers::{PASSWORD, Tokens, claim_uuid, now_secs, spawn_app};
 
 async fn logout_with_the_access_token_ends_every_token_of_the_session() {
     let app = spawn_app().await;
@@ -43,7 +43,7 @@ async fn logout_with_only_a_refresh_token_ends_its_session() {
 async fn logout_with_an_expired_access_token_falls_back_to_the_refresh_token() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
-    let expired = resign(&tokens.access, SECRET, |_, claims| {
+    let expired = app.resign(&tokens.access, |_, claims| {
         claims["exp"] = json!(now_secs() - 60)
     });
     let reply = app.logout(Some(&expired), Some(&tokens.refresh)).await;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{Tokens, resign, spawn_app};
+use crate::helpers::{Tokens, spawn_app};
 
 /// Everything the test binary logs, at the levels production would use and
 /// finer for authql itself.
@@ -118,11 +118,7 @@ async fn no_password_or_token_reaches_the_log() {
     let second = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
     tokens.extend([second.access.clone(), second.refresh.clone()]);
     app.refresh(&first.refresh).await;
-    let forged = resign(
-        &second.refresh,
-        "not-the-secret-at-all-0123456789abcdef",
-        |_, _| {},
-    );
+    let forged = app.forge(&second.refresh);
     tokens.push(forged.clone());
     app.refresh(&forged).await;
     app.refresh(&second.access).await;

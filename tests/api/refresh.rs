@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{
-    SECRET, Tokens, claim_uuid, decode_jwt, now_secs, resign, spawn_app, spawn_app_with,
-};
+use crate::helpers::{Tokens, claim_uuid, decode_jwt, now_secs, spawn_app, spawn_app_with};
 
 async fn refresh_rotates_both_tokens_within_the_same_session() {
     let app = spawn_app().await;
@@ -146,15 +144,11 @@ async fn unknown_forged_expired_and_missing_refresh_tokens_are_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
 
-    let unknown = resign(&tokens.refresh, SECRET, |_, claims| {
+    let unknown = app.resign(&tokens.refresh, |_, claims| {
         claims["jti"] = json!(uuid::Uuid::new_v4());
     });
-    let forged = resign(
-        &tokens.refresh,
-        "someone-elses-secret-that-is-long-enough!!",
-        |_, _| {},
-    );
-    let expired = resign(&tokens.refresh, SECRET, |_, claims| {
+    let forged = app.forge(&tokens.refresh);
+    let expired = app.resign(&tokens.refresh, |_, claims| {
         claims["exp"] = json!(now_secs() - 10);
     });
     for token in [

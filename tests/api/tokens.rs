@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{SECRET, decode_jwt, now_secs, resign, sign_jwt, spawn_app};
+use crate::helpers::{decode_jwt, impostor, now_secs, sign_jwt, spawn_app};
 
 async fn me_returns_the_signed_in_user() {
     let app = spawn_app().await;
@@ -24,8 +24,13 @@ async fn issued_tokens_carry_the_documented_headers_and_claims() {
     let tokens = app.signed_up().await;
 
     let (access_header, access) = decode_jwt(&tokens.access);
-    assert_eq!(access_header["alg"], "HS256");
+    assert_eq!(access_header["alg"], "EdDSA", "the default algorithm");
     assert_eq!(access_header["typ"], "at+jwt");
+    assert_eq!(access_header["kid"], app.signer.kid.as_str());
+    assert!(
+        access.get("https://hasura.io/jwt/claims").is_none(),
+        "Hasura's claims only when asked for"
+    );
     assert_eq!(access["xtype"], "auth");
     assert_eq!(access["iss"], "authql");
     assert_eq!(access["aud"], "authql");
@@ -36,6 +41,7 @@ async fn issued_tokens_carry_the_documented_headers_and_claims() {
 
     let (refresh_header, refresh) = decode_jwt(&tokens.refresh);
     assert_eq!(refresh_header["typ"], "refresh+jwt");
+    assert_eq!(refresh_header["kid"], app.signer.kid.as_str());
     assert_eq!(refresh["xtype"], "refresh");
     assert_eq!(refresh["xpair"], access["jti"]);
     assert_eq!(refresh["sid"], access["sid"]);
@@ -88,11 +94,7 @@ async fn a_tampered_payload_is_invalid() {
 async fn a_token_signed_with_another_secret_is_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
-    let forged = resign(
-        &tokens.access,
-        "another-secret-that-is-long-enough-0123456789",
-        |_, _| {},
-    );
+    let forged = app.forge(&tokens.access);
     let reply = app.me(Some(&forged)).await;
     assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
     assert_eq!(reply.reason(), Some("invalid"));
@@ -117,25 +119,69 @@ async fn alg_none_and_other_algorithms_are_rejected() {
     assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
     assert_eq!(reply.reason(), Some("invalid"));
 
-    // HS512 with the right secret is still not the configured algorithm.
-    let hs512 = jsonwebtoken::encode(
-        &jsonwebtoken::Header {
-            typ: Some("at+jwt".into()),
-            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512)
-        },
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap();
-    let reply = app.me(Some(&hs512)).await;
-    assert_eq!(reply.reason(), Some("invalid"));
+    // Algorithm confusion: HS256 keyed with the published public key, under
+    // the server's own kid. The key names its algorithm; HS256 is not it.
+    let jwks: serde_json::Value = app
+        .client
+        .get(format!("{}/.well-known/jwks.json", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = app.signer.kid.clone();
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the signing key is published");
+    for secret in [
+        key["x"].as_str().unwrap().as_bytes().to_vec(),
+        base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            key["x"].as_str().unwrap(),
+        )
+        .unwrap(),
+        key.to_string().into_bytes(),
+    ] {
+        for alg in [
+            jsonwebtoken::Algorithm::HS256,
+            jsonwebtoken::Algorithm::HS512,
+        ] {
+            let confused = jsonwebtoken::encode(
+                &jsonwebtoken::Header {
+                    typ: Some("at+jwt".into()),
+                    kid: Some(kid.clone()),
+                    ..jsonwebtoken::Header::new(alg)
+                },
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(&secret),
+            )
+            .unwrap();
+            let reply = app.me(Some(&confused)).await;
+            assert_eq!(reply.reason(), Some("invalid"), "{alg:?}");
+        }
+    }
+
+    // A genuine signature under a kid the server does not know.
+    let unknown_kid = app.resign(&tokens.access, |header, _| {
+        header["kid"] = json!("no-such-key");
+    });
+    assert_eq!(app.me(Some(&unknown_kid)).await.reason(), Some("invalid"));
+    // And with no kid at all.
+    let no_kid = app.resign(&tokens.access, |header, _| {
+        header.as_object_mut().unwrap().remove("kid");
+    });
+    assert_eq!(app.me(Some(&no_kid)).await.reason(), Some("invalid"));
 }
 
 async fn an_expired_access_token_is_unauthenticated_expired() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
     // Past the 5 s leeway.
-    let expired = resign(&tokens.access, SECRET, |_, claims| {
+    let expired = app.resign(&tokens.access, |_, claims| {
         claims["exp"] = json!(now_secs() - 6);
     });
     let reply = app.me(Some(&expired)).await;
@@ -143,7 +189,7 @@ async fn an_expired_access_token_is_unauthenticated_expired() {
     assert_eq!(reply.reason(), Some("expired"));
 
     // Within the leeway it is still accepted.
-    let barely = resign(&tokens.access, SECRET, |_, claims| {
+    let barely = app.resign(&tokens.access, |_, claims| {
         claims["exp"] = json!(now_secs() - 2);
     });
     app.me(Some(&barely)).await.ok("me");
@@ -152,7 +198,7 @@ async fn an_expired_access_token_is_unauthenticated_expired() {
 async fn a_token_not_yet_valid_is_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
-    let early = resign(&tokens.access, SECRET, |_, claims| {
+    let early = app.resign(&tokens.access, |_, claims| {
         claims["nbf"] = json!(now_secs() + 60);
     });
     assert_eq!(app.me(Some(&early)).await.reason(), Some("invalid"));
@@ -168,7 +214,7 @@ async fn a_wrong_or_missing_issuer_or_audience_is_invalid() {
         ("aud", None),
     ];
     for (claim, value) in changes {
-        let token = resign(&tokens.access, SECRET, |_, claims| match &value {
+        let token = app.resign(&tokens.access, |_, claims| match &value {
             Some(value) => claims[claim] = value.clone(),
             None => {
                 claims.as_object_mut().unwrap().remove(claim);
@@ -190,11 +236,9 @@ async fn a_refresh_token_sent_as_bearer_is_misused() {
 async fn a_typ_header_and_xtype_that_disagree_are_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
-    let plain_jwt = resign(&tokens.access, SECRET, |header, _| {
-        header["typ"] = json!("JWT")
-    });
+    let plain_jwt = app.resign(&tokens.access, |header, _| header["typ"] = json!("JWT"));
     assert_eq!(app.me(Some(&plain_jwt)).await.reason(), Some("invalid"));
-    let refresh_typed = resign(&tokens.access, SECRET, |header, _| {
+    let refresh_typed = app.resign(&tokens.access, |header, _| {
         header["typ"] = json!("refresh+jwt")
     });
     assert_eq!(app.me(Some(&refresh_typed)).await.reason(), Some("invalid"));
@@ -206,7 +250,11 @@ async fn public_fields_still_work_with_a_bad_authorization_header() {
     app.register("Grace Hopper", email, "correct horse battery")
         .await
         .ok("register");
-    let garbage = sign_jwt(&json!({ "alg": "HS256" }), &json!({ "sub": "x" }), "wrong");
+    let garbage = sign_jwt(
+        &json!({ "alg": "HS256" }),
+        &json!({ "sub": "x" }),
+        &impostor(&app.signer),
+    );
     let reply = app
         .graphql(
             "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
@@ -222,7 +270,7 @@ async fn a_token_naming_another_user_for_a_session_is_invalid() {
     let ada = app.signed_up().await;
     let eve = app.signed_up().await;
     // Correctly signed (the secret leaked, say), but Eve's session with Ada's id.
-    let crossed = resign(&eve.access, SECRET, |_, claims| {
+    let crossed = app.resign(&eve.access, |_, claims| {
         claims["sub"] = json!(ada.user_id);
     });
     let reply = app.me(Some(&crossed)).await;
@@ -233,10 +281,10 @@ async fn a_token_naming_another_user_for_a_session_is_invalid() {
 async fn a_token_issued_in_the_future_or_living_too_long_is_invalid() {
     let app = spawn_app().await;
     let tokens = app.signed_up().await;
-    let future = resign(&tokens.access, SECRET, |_, claims| {
+    let future = app.resign(&tokens.access, |_, claims| {
         claims["iat"] = json!(now_secs() + 3600);
     });
-    let year_3000 = resign(&tokens.access, SECRET, |_, claims| {
+    let year_3000 = app.resign(&tokens.access, |_, claims| {
         claims["exp"] = json!(32_503_680_000_i64);
     });
     for token in [&future, &year_3000] {
@@ -245,13 +293,13 @@ async fn a_token_issued_in_the_future_or_living_too_long_is_invalid() {
         assert_eq!(reply.reason(), Some("invalid"));
     }
     // The same rules hold for refresh tokens.
-    let forever = resign(&tokens.refresh, SECRET, |_, claims| {
+    let forever = app.resign(&tokens.refresh, |_, claims| {
         claims["exp"] = json!(32_503_680_000_i64);
     });
     let reply = app.refresh(&forever).await;
     assert_eq!(reply.code(), Some("INVALID_REFRESH_TOKEN"));
     // Within the leeway a slightly fast clock is still fine.
-    let skewed = resign(&tokens.access, SECRET, |_, claims| {
+    let skewed = app.resign(&tokens.access, |_, claims| {
         claims["iat"] = json!(claims["iat"].as_i64().unwrap() + 3);
     });
     assert!(app.me(Some(&skewed)).await.ok("me")["id"].is_string());
