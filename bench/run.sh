@@ -20,7 +20,7 @@ BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PORT="${BENCH_PORT:-18765}"
 URL="http://127.0.0.1:$PORT/graphql"
-SECRET="$(python3 -c "import secrets; print(secrets.token_urlsafe(48))")"
+MASTER_KEY="$(python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())")"
 PASSWORD="Correct horse battery staple 7"
 WORK="$(mktemp -d)"
 RESULTS_DIR="bench/results"
@@ -57,7 +57,7 @@ gql() { # body [token]
 }
 
 start_server() { # database-url
-    AUTHQL_ENV=production AUTHQL_JWT_SECRET="$SECRET" AUTHQL_LISTEN="127.0.0.1:$PORT" \
+    AUTHQL_ENV=production AUTHQL_MASTER_KEY="$MASTER_KEY" AUTHQL_LISTEN="127.0.0.1:$PORT" \
         AUTHQL_DATABASE_URL="$1" AUTHQL_DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
         AUTHQL_IP_CREDENTIAL_LIMIT=0 AUTHQL_HASHING_QUEUE=256 \
         "$BIN" >"$WORK/server.log" 2>&1 &

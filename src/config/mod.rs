@@ -133,6 +133,7 @@ pub enum Environment {
 pub struct SettingsArgs {
     /// Address and port to listen on.
     #[arg(
+        help_heading = "Server",
         long,
         env = "AUTHQL_LISTEN",
         default_value = "127.0.0.1:8000",
@@ -141,6 +142,7 @@ pub struct SettingsArgs {
     pub listen: SocketAddr,
     /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://…`.
     #[arg(
+        help_heading = "Database",
         long,
         env = "AUTHQL_DATABASE_URL",
         hide_env_values = true,
@@ -150,6 +152,7 @@ pub struct SettingsArgs {
     pub database_url: String,
     /// `development` or `production`.
     #[arg(
+        help_heading = "Server",
         long = "env",
         env = "AUTHQL_ENV",
         value_enum,
@@ -158,19 +161,19 @@ pub struct SettingsArgs {
     )]
     pub environment: Environment,
     /// Lifetime of an access token.
-    #[arg(long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = defaults::ACCESS_TOKEN_TTL, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = defaults::ACCESS_TOKEN_TTL, value_parser = parse_duration, global = true)]
     pub access_token_ttl: Duration,
     /// Lifetime of a refresh token.
-    #[arg(long, env = "AUTHQL_REFRESH_TOKEN_TTL", default_value = defaults::REFRESH_TOKEN_TTL, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_REFRESH_TOKEN_TTL", default_value = defaults::REFRESH_TOKEN_TTL, value_parser = parse_duration, global = true)]
     pub refresh_token_ttl: Duration,
     /// Absolute lifetime of a session, however often it is refreshed.
-    #[arg(long, env = "AUTHQL_SESSION_MAX_LIFETIME", default_value = defaults::SESSION_MAX_LIFETIME, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_SESSION_MAX_LIFETIME", default_value = defaults::SESSION_MAX_LIFETIME, value_parser = parse_duration, global = true)]
     pub session_max_lifetime: Duration,
     /// How long a rotated refresh token may be presented again and get the same successor.
-    #[arg(long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = defaults::REFRESH_REUSE_GRACE, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = defaults::REFRESH_REUSE_GRACE, value_parser = parse_duration, global = true)]
     pub refresh_reuse_grace: Duration,
     /// Most database connections this instance keeps open.
-    #[arg(
+    #[arg(help_heading = "Database", 
         long,
         env = "AUTHQL_DATABASE_MAX_CONNECTIONS",
         default_value_t = defaults::DATABASE_MAX_CONNECTIONS,
@@ -178,21 +181,22 @@ pub struct SettingsArgs {
     )]
     pub database_max_connections: u32,
     /// Time allowed for one connection attempt.
-    #[arg(long, env = "AUTHQL_DATABASE_CONNECT_TIMEOUT", default_value = defaults::DATABASE_CONNECT_TIMEOUT, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Database", long, env = "AUTHQL_DATABASE_CONNECT_TIMEOUT", default_value = defaults::DATABASE_CONNECT_TIMEOUT, value_parser = parse_duration, global = true)]
     pub database_connect_timeout: Duration,
     /// At start-up, how long to keep retrying an unreachable database.
-    #[arg(long, env = "AUTHQL_DATABASE_STARTUP_RETRY", default_value = defaults::DATABASE_STARTUP_RETRY, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Database", long, env = "AUTHQL_DATABASE_STARTUP_RETRY", default_value = defaults::DATABASE_STARTUP_RETRY, value_parser = parse_duration, global = true)]
     pub database_startup_retry: Duration,
     /// Apply pending migrations when `serve` starts.
-    #[arg(long, env = "AUTHQL_MIGRATE_ON_START", default_value_t = defaults::MIGRATE_ON_START, action = clap::ArgAction::Set, global = true)]
+    #[arg(help_heading = "Database", long, env = "AUTHQL_MIGRATE_ON_START", default_value_t = defaults::MIGRATE_ON_START, action = clap::ArgAction::Set, global = true)]
     pub migrate_on_start: bool,
     /// How often expired sessions and refresh tokens are deleted.
-    #[arg(long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = defaults::CLEANUP_INTERVAL, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Database", long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = defaults::CLEANUP_INTERVAL, value_parser = parse_duration, global = true)]
     pub cleanup_interval: Duration,
     /// Browser origins allowed to call the API cross-origin, comma-separated,
     /// `*` as a wildcard. Default: `http://localhost:*,http://127.0.0.1:*` in
     /// development, none in production.
     #[arg(
+        help_heading = "Server",
         long,
         env = "AUTHQL_CORS_ORIGINS",
         value_delimiter = ',',
@@ -202,6 +206,7 @@ pub struct SettingsArgs {
     /// Reverse proxies / load balancers (IPs or CIDRs, comma-separated) whose
     /// `X-Forwarded-For` is believed. Default: none, the TCP peer is the client.
     #[arg(
+        help_heading = "Server",
         long,
         env = "AUTHQL_TRUSTED_PROXIES",
         value_delimiter = ',',
@@ -209,10 +214,10 @@ pub struct SettingsArgs {
     )]
     pub trusted_proxies: Vec<String>,
     /// How long after expiry sessions and refresh tokens are kept.
-    #[arg(long, env = "AUTHQL_CLEANUP_RETENTION", default_value = defaults::CLEANUP_RETENTION, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Database", long, env = "AUTHQL_CLEANUP_RETENTION", default_value = defaults::CLEANUP_RETENTION, value_parser = parse_duration, global = true)]
     pub cleanup_retention: Duration,
     /// The longest a request waits for a database connection before failing.
-    #[arg(long, env = "AUTHQL_DATABASE_TIMEOUT", default_value = defaults::DATABASE_TIMEOUT, value_parser = parse_duration, global = true)]
+    #[arg(help_heading = "Database", long, env = "AUTHQL_DATABASE_TIMEOUT", default_value = defaults::DATABASE_TIMEOUT, value_parser = parse_duration, global = true)]
     pub database_timeout: Duration,
     #[command(flatten)]
     pub signing: SigningArgs,

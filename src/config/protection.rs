@@ -109,6 +109,7 @@ pub struct Protection {
 
 /// The command-line flags and variables behind [`Protection`].
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Limits, throttles and hashing")]
 pub struct ProtectionArgs {
     /// Brackets, braces and parentheses open at once in a document or its JSON.
     #[arg(long, env = "AUTHQL_MAX_NESTING", default_value_t = DocumentLimits::default().max_nesting, global = true)]

@@ -6,7 +6,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use async_graphql::{ErrorExtensions, Value};
+use async_graphql::{ErrorExtensions, ServerError, Value};
+use uuid::Uuid;
 
 use crate::auth::AuthError;
 
@@ -140,4 +141,56 @@ impl ErrorExtensions for ApiError {
             }
         }
     }
+}
+
+fn error_code(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.clone()),
+        _ => None,
+    }
+}
+
+/// Gives every error of a response its code: ours keep theirs; the rest
+/// (async-graphql's parse, validation and input-coercion errors, and anything
+/// unexpected) get one here, so every code is decided in this module.
+pub fn classify(
+    error: &mut ServerError,
+    request_error: bool,
+    parse_failed: bool,
+    request_id: Uuid,
+) {
+    let code = match error_code(error) {
+        Some(code) => code,
+        None if parse_failed => code::GRAPHQL_PARSE_FAILED.to_owned(),
+        None if request_error => code::GRAPHQL_VALIDATION_FAILED.to_owned(),
+        // async-graphql's own input coercion (a variable of the wrong shape):
+        // its message quotes the value, which may be a password, so neither
+        // the client's copy nor the log keeps more than the expected type.
+        None if error.message.starts_with("Failed to parse \"")
+            || error.message.starts_with("Expected input type \"") =>
+        {
+            let expected = error
+                .message
+                .split('"')
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            error.message = format!("Invalid input: expected {expected}");
+            error.source = None;
+            code::BAD_USER_INPUT.to_owned()
+        }
+        None => {
+            // Only errors we did not raise reach here; their text may quote
+            // input, so it is not logged.
+            tracing::error!(path = ?error.path, "uncoded error during execution");
+            error.message = INTERNAL_MESSAGE.to_owned();
+            error.source = None;
+            code::INTERNAL_SERVER_ERROR.to_owned()
+        }
+    };
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if code == code::INTERNAL_SERVER_ERROR {
+        extensions.set("requestId", request_id.to_string());
+    }
+    extensions.set("code", code);
 }

@@ -24,7 +24,7 @@ use ipnet::IpNet;
 use super::client::client_info;
 use crate::auth::{Bearer, RequestCredentials};
 use crate::graphql::AuthqlSchema;
-use crate::graphql::errors::{INTERNAL_MESSAGE, code};
+use crate::graphql::errors::{self, code};
 use crate::graphql::limits::{self, DocumentLimits, LimitError};
 
 /// The largest request body accepted.
@@ -414,7 +414,7 @@ fn render(
             && !response.errors.is_empty()
             && response.errors.iter().all(|e| e.path.is_empty()));
     for error in &mut response.errors {
-        classify(error, request_error, parse_failed, request_id);
+        errors::classify(error, request_error, parse_failed, request_id);
     }
 
     let mut body = serde_json::Map::new();
@@ -436,50 +436,6 @@ fn render(
         .status(status)
         .content_type(format.content_type())
         .body(serde_json::Value::Object(body).to_string())
-}
-
-fn error_code(error: &ServerError) -> Option<String> {
-    match error.extensions.as_ref()?.get("code")? {
-        Value::String(code) => Some(code.clone()),
-        _ => None,
-    }
-}
-
-fn classify(error: &mut ServerError, request_error: bool, parse_failed: bool, request_id: Uuid) {
-    let code = match error_code(error) {
-        Some(code) => code,
-        None if parse_failed => code::GRAPHQL_PARSE_FAILED.to_owned(),
-        None if request_error => code::GRAPHQL_VALIDATION_FAILED.to_owned(),
-        // async-graphql's own input coercion (a variable of the wrong shape):
-        // its message quotes the value, which may be a password, so neither
-        // the client's copy nor the log keeps more than the expected type.
-        None if error.message.starts_with("Failed to parse \"")
-            || error.message.starts_with("Expected input type \"") =>
-        {
-            let expected = error
-                .message
-                .split('"')
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            error.message = format!("Invalid input: expected {expected}");
-            error.source = None;
-            code::BAD_USER_INPUT.to_owned()
-        }
-        None => {
-            // Only errors we did not raise reach here; their text may quote
-            // input, so it is not logged.
-            tracing::error!(path = ?error.path, "uncoded error during execution");
-            error.message = INTERNAL_MESSAGE.to_owned();
-            error.source = None;
-            code::INTERNAL_SERVER_ERROR.to_owned()
-        }
-    };
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if code == code::INTERNAL_SERVER_ERROR {
-        extensions.set("requestId", request_id.to_string());
-    }
-    extensions.set("code", code);
 }
 
 /// An error of the HTTP exchange itself, before any GraphQL ran.

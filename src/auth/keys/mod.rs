@@ -7,7 +7,7 @@
 //! `AUTHQL_KEY_RELOAD_INTERVAL` (10 s), at once when a token names a key it
 //! does not know (at most once a second), and keeps the rotation schedule.
 
-mod material;
+pub mod material;
 mod schedule;
 mod sealing;
 
