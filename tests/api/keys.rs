@@ -383,7 +383,26 @@ async fn automatic_rotation_happens_once_for_all_instances() {
     }
 }
 
+async fn instances_with_another_algorithm_do_not_replace_each_others_keys() {
+    // A rolling deploy that changes AUTHQL_JWT_ALGORITHM: old and new
+    // settings side by side keep the current key until the next rotation.
+    let app = spawn_app_with(quick_rotation).await;
+    let other = app
+        .another_instance_with(|s| {
+            if let authql::config::Signing::Managed { algorithm, .. } = &mut s.jwt.signing {
+                *algorithm = SigningAlgorithm::Es256;
+            }
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(SigningKey::find().count(&app.db).await.unwrap(), 1);
+    let tokens = other.signed_up().await;
+    assert_eq!(kid(&tokens.access), app.signer.kid);
+    app.me(Some(&tokens.access)).await.ok("me");
+}
+
 crate::on_every_backend!(
+    instances_with_another_algorithm_do_not_replace_each_others_keys,
     the_key_set_publishes_the_public_signing_key_only,
     es256_and_rs256_sign_tokens_the_key_set_verifies,
     hs256_keeps_the_shared_secret_and_publishes_nothing,

@@ -133,7 +133,18 @@ impl Keyring {
             schedule,
         } = &keyring.source
         {
-            keyring.check_master_key().await?;
+            // Refuse to start when keys are stored and the master key opens
+            // none of them, before the schedule adds a key sealed with it.
+            let rows = keyring.load().await?;
+            let now = Utc::now();
+            if rows.iter().any(|row| is_usable(row, now)) && keyring.current().verifiers.is_empty()
+            {
+                bail!(
+                    "AUTHQL_MASTER_KEY does not open the signing keys stored in the database: it is not the master key they were sealed with"
+                );
+            }
+            // Another instance may have added a key meanwhile: read again
+            // (keys opened above are not opened twice).
             schedule::step(db, sealer, schedule, Request::Maintain).await?;
             keyring.load().await?;
             if keyring.signing_key(Utc::now()).is_none() {
@@ -352,24 +363,6 @@ impl Keyring {
         Ok(rows)
     }
 
-    /// Refuses to start when keys are stored and the master key opens none.
-    async fn check_master_key(&self) -> anyhow::Result<()> {
-        let Source::Managed { db, sealer, .. } = &self.source else {
-            return Ok(());
-        };
-        let rows = store::signing_keys::all(db)
-            .await
-            .context("cannot read the signing keys")?;
-        let now = Utc::now();
-        let usable: Vec<_> = rows.iter().filter(|row| is_usable(row, now)).collect();
-        if !usable.is_empty() && !usable.iter().any(|row| open(sealer, row).is_some()) {
-            bail!(
-                "AUTHQL_MASTER_KEY does not open the signing keys stored in the database: it is not the master key they were sealed with"
-            );
-        }
-        Ok(())
-    }
-
     /// `authql keys list`.
     pub async fn list(&self) -> anyhow::Result<Vec<KeyInfo>> {
         let Source::Managed { db, .. } = &self.source else {
@@ -429,16 +422,12 @@ impl Keyring {
 
 /// Whether a row may be used at all: not retired, not expired, sealed.
 fn is_usable(row: &signing_key::Model, now: DateTime<Utc>) -> bool {
-    row.retired_at.is_none() && row.private_key.is_some() && row.expires_at.is_none_or(|e| e > now)
+    schedule::in_use(row) && row.expires_at.is_none_or(|e| e > now)
 }
 
 /// Whether the schedule has a step to take: a key to publish or delete.
 fn step_due(schedule: &Schedule, rows: &[signing_key::Model], now: DateTime<Utc>) -> bool {
-    let newest = rows
-        .iter()
-        .filter(|k| k.retired_at.is_none() && k.private_key.is_some())
-        .max_by_key(|k| (k.starts_signing_at, k.created_at));
-    schedule::next_start(schedule, newest, Request::Maintain, now).is_some()
+    schedule::next_start(schedule, schedule::newest(rows), Request::Maintain, now).is_some()
         || rows.iter().any(|k| k.expires_at.is_some_and(|e| e < now))
 }
 

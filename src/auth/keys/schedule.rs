@@ -11,6 +11,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait as _};
 
 use super::material;
 use super::sealing::{Binding, Sealer};
+use crate::auth::service::whole_seconds;
 use crate::config::SigningAlgorithm;
 use crate::store::{self, Lock};
 
@@ -53,18 +54,28 @@ pub fn next_start(
         Request::Replace => Some(now),
         Request::Rotate => Some(ahead),
         Request::Maintain => {
-            let due = if newest.algorithm != schedule.algorithm.as_str() {
-                // The configured algorithm changed: move to it, announced.
-                now
-            } else {
-                let interval = schedule.rotation_interval?;
-                newest
-                    .stops_signing_at
-                    .unwrap_or(newest.starts_signing_at + interval)
-            };
+            // A changed AUTHQL_JWT_ALGORITHM takes effect at the next rotation:
+            // rotating at once would make instances of a rolling deploy, with
+            // the old and the new setting, replace each other's keys forever.
+            let interval = schedule.rotation_interval?;
+            let due = newest
+                .stops_signing_at
+                .unwrap_or(newest.starts_signing_at + interval);
             (due <= ahead).then(|| due.max(ahead))
         }
     }
+}
+
+/// Whether a key is still in use: not retired, its private key kept.
+pub fn in_use(key: &signing_key::Model) -> bool {
+    key.retired_at.is_none() && key.private_key.is_some()
+}
+
+/// The key in use that starts signing last: the one the schedule extends.
+pub fn newest(rows: &[signing_key::Model]) -> Option<&signing_key::Model> {
+    rows.iter()
+        .filter(|k| in_use(k))
+        .max_by_key(|k| (k.starts_signing_at, k.created_at))
 }
 
 /// Performs one step under the lock. Returns the kid of a new key, if one
@@ -80,10 +91,7 @@ pub async fn step(
     let rows = store::signing_keys::all(&tx)
         .await
         .context("cannot read the signing keys")?;
-    let newest = rows
-        .iter()
-        .filter(|k| k.retired_at.is_none() && k.private_key.is_some())
-        .max_by_key(|k| (k.starts_signing_at, k.created_at));
+    let newest = newest(&rows);
     let mut created = None;
     if let Some(start) = next_start(schedule, newest, request, now) {
         let start = whole_seconds(start);
@@ -137,9 +145,7 @@ pub async fn retire(
     let rows = store::signing_keys::all(db)
         .await
         .context("cannot read the signing keys")?;
-    let signing_now = rows
-        .iter()
-        .any(|k| k.retired_at.is_none() && k.private_key.is_some() && k.starts_signing_at <= now);
+    let signing_now = rows.iter().any(|k| in_use(k) && k.starts_signing_at <= now);
     if !signing_now {
         step(db, sealer, schedule, Request::Replace).await?;
     }
@@ -173,10 +179,6 @@ fn new_key(
         expires_at: None,
         retired_at: None,
     })
-}
-
-fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }
 
 #[cfg(test)]
@@ -253,13 +255,14 @@ mod tests {
     }
 
     #[test]
-    fn a_new_algorithm_is_moved_to_with_notice() {
+    fn a_new_algorithm_waits_for_the_next_rotation() {
         let now = Utc::now();
-        let mut s = schedule(None);
+        let mut s = schedule(Some(30));
         s.algorithm = SigningAlgorithm::Es256;
         let ed = key(now - TimeDelta::days(1), None);
+        assert_eq!(next_start(&s, Some(&ed), Request::Maintain, now), None);
         assert_eq!(
-            next_start(&s, Some(&ed), Request::Maintain, now),
+            next_start(&s, Some(&ed), Request::Rotate, now),
             Some(now + TimeDelta::hours(1))
         );
     }
