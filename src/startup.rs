@@ -14,6 +14,7 @@ use crate::auth::keys::Keyring;
 use crate::config::{
     CleanupSettings, DatabaseSettings, KeysAction, MigrateAction, ServerLimits, Settings,
 };
+use crate::graphql::refresh_cookie::RefreshCookie;
 use crate::http::{self, GraphqlEndpoint};
 use crate::{graphql, store};
 use sea_orm::DatabaseConnection;
@@ -38,25 +39,35 @@ impl Application {
         let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
         let service = AuthService::new(db.clone(), Arc::clone(&keyring), &settings).await?;
         let protection = &settings.protection;
+        let refresh_cookie = RefreshCookie {
+            transport: settings.sessions.transport,
+            secure: !settings.is_development(),
+        };
         let schema = graphql::build_schema(
             service,
             &protection.document,
             protection.password,
+            refresh_cookie,
             settings.is_development(),
         );
+        let trusted_proxies: Arc<[ipnet::IpNet]> = settings.trusted_proxies.clone().into();
         let endpoint = http::routes(
             GraphqlEndpoint {
                 schema,
                 graphiql: settings.is_development(),
-                trusted_proxies: settings.trusted_proxies.clone().into(),
+                trusted_proxies: Arc::clone(&trusted_proxies),
                 limits: protection.document,
                 request_timeout: protection.server.request_timeout,
                 body_read_timeout: protection.server.body_read_timeout,
+                refresh_cookie,
             },
             db.clone(),
             settings.database.clone(),
             http::jwks::KeySet::new(Arc::clone(&keyring), settings.jwt.publish_ahead),
-            &settings.cors_origins,
+            Arc::new(http::cors::OriginPolicy::new(
+                &settings.cors,
+                trusted_proxies,
+            )),
         )
         .boxed();
         let listener = TcpListener::bind(settings.listen)

@@ -1,14 +1,19 @@
-//! Register and login: each opens a new session.
+//! Register and login, each opening a new session; changing the password.
 
 use anyhow::Context;
 use chrono::Utc;
 use sea_orm::TransactionTrait;
 
-use super::AuthError;
+use super::principal::Principal;
 use super::service::{AuthService, ClientInfo, Registration, SignedIn};
 use super::throttle::{Standing, ThrottleKey};
+use super::{AuthError, UnauthenticatedReason};
 use crate::domain::{DEFAULT_ROLE, Email, Password};
+use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
+
+/// `sessions.revoked_reason` of the sessions a password change ends.
+pub const PASSWORD_CHANGED_REASON: &str = "password_changed";
 
 impl AuthService {
     /// Creates the account and signs it in.
@@ -137,6 +142,125 @@ impl AuthService {
             .start_session(&tx, user, client, EventKind::LoginSucceeded, now)
             .await?;
         tx.commit().await.context("cannot commit the login")?;
+        Ok(signed_in)
+    }
+
+    /// Replaces the password of the principal's user after checking the
+    /// current one (throttled as logins are), ends every other session of
+    /// the user, and returns a fresh pair for this session: the old refresh
+    /// token of this session stops working too.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &Password,
+        new: &Password,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        self.admit(client, "changePassword").await?;
+        let gone = AuthError::Unauthenticated(UnauthenticatedReason::Revoked);
+        let user = store::users::find(&self.db, principal.user_id)
+            .await
+            .context("cannot load the user")?
+            .ok_or(gone.clone())?;
+        let key = ThrottleKey::for_email(&user.email);
+        let standing = self.throttle.standing(&self.db, &key, Utc::now()).await?;
+        if let Standing::Waiting(retry_after) = standing {
+            self.record(
+                &self.db,
+                EventKind::LoginThrottled,
+                Some(user.id),
+                Some(principal.session_id),
+                client,
+                Some("change_password"),
+            )
+            .await?;
+            return Err(AuthError::Throttled { retry_after });
+        }
+        if !self
+            .hasher
+            .verify(current, Some(user.password_hash.as_str()))
+            .await?
+        {
+            self.throttle
+                .record_failure(&self.db, &key, Utc::now())
+                .await?;
+            self.record(
+                &self.db,
+                EventKind::PasswordChangeFailed,
+                Some(user.id),
+                Some(principal.session_id),
+                client,
+                Some("wrong_password"),
+            )
+            .await?;
+            tracing::info!(user_id = %user.id, "password change refused: wrong current password");
+            return Err(AuthError::WrongCurrentPassword);
+        }
+        if standing != Standing::Clear {
+            self.throttle.reset(&self.db, &key).await?;
+        }
+        let password_hash = self.hasher.hash(new).await?;
+
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        // The first statement writes: SQLite takes its write lock here.
+        store::users::set_password_hash(&tx, user.id, password_hash.clone(), now)
+            .await
+            .context("cannot store the new password hash")?;
+        let session = store::sessions::find(&tx, principal.session_id)
+            .await
+            .context("cannot load the session")?
+            .filter(|session| session.revoked_at.is_none() && session.expires_at > now)
+            .ok_or(gone)?;
+        let others = store::sessions::revoke(
+            &tx,
+            Selection::AllOfUser {
+                user_id: user.id,
+                except: Some(session.id),
+            },
+            PASSWORD_CHANGED_REASON,
+            now,
+        )
+        .await
+        .context("cannot end the other sessions")?;
+        let mut ended = others.clone();
+        ended.push(session.id);
+        // This session's own earlier refresh tokens end; a fresh one begins.
+        store::refresh_tokens::revoke_for_sessions(&tx, &ended, now)
+            .await
+            .context("cannot revoke the refresh tokens")?;
+        let row = self.next_refresh_row(&session, None, now);
+        let row = store::refresh_tokens::insert(&tx, row)
+            .await
+            .context("cannot store the refresh token")?;
+        store::sessions::mark_refreshed(&tx, session.id, now)
+            .await
+            .context("cannot update the session")?;
+        self.record(
+            &tx,
+            EventKind::PasswordChanged,
+            Some(user.id),
+            Some(session.id),
+            client,
+            None,
+        )
+        .await?;
+        let user = entity::user::Model {
+            password_hash,
+            ..user
+        };
+        let signed_in = self.sign_pair(&row, user)?;
+        tx.commit()
+            .await
+            .context("cannot commit the password change")?;
+        for id in others.iter().copied() {
+            self.sessions.mark_revoked(id);
+        }
+        tracing::info!(user_id = %row.user_id, ended_sessions = others.len(), "password changed");
         Ok(signed_in)
     }
 }

@@ -37,6 +37,9 @@ pub enum AuthError {
     TokenMisused,
     #[error("invalid e-mail or password")]
     InvalidCredentials,
+    /// `changePassword`'s current password is wrong.
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
     #[error("invalid refresh token")]
     InvalidRefreshToken,
     #[error("the e-mail address is already registered")]

@@ -20,3 +20,4 @@ pub use revocation::SessionStatusCache;
 pub use service::{
     AccessToken, Account, AuthService, ClientInfo, Registration, SessionView, SignedIn,
 };
+pub use sessions::LogoutScope;

@@ -1,10 +1,23 @@
 //! Refresh-token rotation with a grace period and reuse detection.
 //!
 //! A refresh token is used once: the first caller marks it used with a
-//! conditional update and gets its successor, in one transaction. A caller
-//! that presents it again within the grace period (a second tab, a retry)
-//! gets that very same successor; one that presents it later is treated as a
-//! thief replaying a stolen token, and the whole session is revoked.
+//! conditional update and gets its successor, in one transaction. What a
+//! used token presented again gets depends on the reuse policy:
+//!
+//! - `forgiving` (the default) keeps the session through the races real
+//!   clients produce. Within the grace period after its use, the token gets
+//!   the session's newest pair: any number of tabs sharing one chain stay
+//!   signed in however many rotations happened meanwhile. Later, a token
+//!   whose successor was never used (the client never received the answer:
+//!   a dropped connection, a killed app) gets that same successor again, for
+//!   as long as the token itself is valid. A thief replaying it gains
+//!   nothing the token did not already give.
+//! - `strict`: within the grace period the direct successor, while it is
+//!   itself unused.
+//!
+//! Anything else is a replay of a token whose chain has moved on: the whole
+//! session is revoked. Pairs are signed deterministically from their rows,
+//! so a replay returns the very same strings.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -14,6 +27,7 @@ use sea_orm::TransactionTrait;
 use super::AuthError;
 use super::service::{AuthService, ClientInfo, SignedIn};
 use super::tokens::{RefreshClaims, TokenError};
+use crate::config::ReusePolicy;
 use crate::store::{self, events::EventKind};
 
 /// `sessions.revoked_reason` when reuse was detected.
@@ -83,6 +97,9 @@ impl AuthService {
             Some((session, _)) if session.expires_at <= now => {
                 return self.reject(&claims, "session_expired", client).await;
             }
+            Some((session, _)) if session.refreshed_at + self.lifetimes.session_idle <= now => {
+                return self.reject(&claims, "session_idle", client).await;
+            }
             Some(found) => found,
         };
 
@@ -144,8 +161,7 @@ impl AuthService {
         Ok(Some(signed_in))
     }
 
-    /// A used token presented again: within the grace period the same
-    /// successor (while that successor is itself still unused), otherwise
+    /// A used token presented again: the pair the reuse policy allows, or
     /// reuse, which revokes the session.
     async fn replay_or_revoke(
         &self,
@@ -158,27 +174,17 @@ impl AuthService {
         if row.revoked_at.is_some() {
             return self.reject(claims, "revoked", client).await;
         }
-        let within_grace = row
-            .used_at
-            .is_some_and(|used_at| now - used_at <= self.lifetimes.reuse_grace);
-        if within_grace {
-            let successor = store::refresh_tokens::find_successor(&self.db, row.jti)
-                .await
-                .context("cannot load the successor refresh token")?;
-            if let Some(successor) =
-                successor.filter(|s| s.used_at.is_none() && s.revoked_at.is_none())
-            {
-                self.record(
-                    &self.db,
-                    EventKind::Refreshed,
-                    Some(row.user_id),
-                    Some(row.session_id),
-                    client,
-                    Some("retry_within_grace"),
-                )
-                .await?;
-                return Ok(self.sign_pair(&successor, user)?);
-            }
+        if let Some((replayed, detail)) = self.replay(&row, now).await? {
+            self.record(
+                &self.db,
+                EventKind::Refreshed,
+                Some(row.user_id),
+                Some(row.session_id),
+                client,
+                Some(detail),
+            )
+            .await?;
+            return Ok(self.sign_pair(&replayed, user)?);
         }
 
         self.revoke_session(row.session_id, REUSE_REASON, now)
@@ -189,7 +195,7 @@ impl AuthService {
             Some(row.user_id),
             Some(row.session_id),
             client,
-            Some(if within_grace {
+            Some(if self.within_grace(&row, now) {
                 "successor_already_used"
             } else {
                 "after_grace"
@@ -203,6 +209,48 @@ impl AuthService {
             "refresh token reuse detected: session revoked"
         );
         Err(AuthError::InvalidRefreshToken)
+    }
+
+    /// The row whose pair a used token `row` may get again, with the audit
+    /// detail saying why; `None` when presenting it is reuse.
+    async fn replay(
+        &self,
+        row: &refresh_token::Model,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<(refresh_token::Model, &'static str)>> {
+        let live = |r: &refresh_token::Model| r.used_at.is_none() && r.revoked_at.is_none();
+        let within_grace = self.within_grace(row, now);
+        match self.policy.reuse {
+            ReusePolicy::Forgiving if within_grace => {
+                let newest =
+                    store::refresh_tokens::find_current_for_session(&self.db, row.session_id)
+                        .await
+                        .context("cannot load the session's newest refresh token")?;
+                Ok(newest.map(|newest| (newest, "newest_within_grace")))
+            }
+            ReusePolicy::Forgiving if row.expires_at > now => {
+                let successor = store::refresh_tokens::find_successor(&self.db, row.jti)
+                    .await
+                    .context("cannot load the successor refresh token")?;
+                Ok(successor
+                    .filter(live)
+                    .map(|successor| (successor, "successor_never_used")))
+            }
+            ReusePolicy::Strict if within_grace => {
+                let successor = store::refresh_tokens::find_successor(&self.db, row.jti)
+                    .await
+                    .context("cannot load the successor refresh token")?;
+                Ok(successor
+                    .filter(live)
+                    .map(|successor| (successor, "retry_within_grace")))
+            }
+            ReusePolicy::Forgiving | ReusePolicy::Strict => Ok(None),
+        }
+    }
+
+    fn within_grace(&self, row: &refresh_token::Model, now: DateTime<Utc>) -> bool {
+        row.used_at
+            .is_some_and(|used_at| now - used_at <= self.lifetimes.reuse_grace)
     }
 
     /// Records why a genuine refresh token was refused and refuses it.

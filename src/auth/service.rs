@@ -14,7 +14,7 @@ use super::revocation::{SessionStatus, SessionStatusCache};
 use super::throttle::AccountThrottle;
 use super::tokens::{Grant, TokenKeys};
 use super::{AuthError, UnauthenticatedReason};
-use crate::config::{Settings, TokenLifetimes};
+use crate::config::{SessionPolicy, Settings, TokenLifetimes};
 use crate::domain::{Email, Password, UserName};
 use crate::store::{self, events::EventKind};
 
@@ -62,21 +62,12 @@ pub struct SessionView {
     pub created_at: DateTime<Utc>,
     pub refreshed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// When it ends unless refreshed before (the idle timeout).
+    pub idle_expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
-}
-
-impl From<session::Model> for SessionView {
-    fn from(session: session::Model) -> Self {
-        Self {
-            id: session.id,
-            created_at: session.created_at,
-            refreshed_at: session.refreshed_at,
-            expires_at: session.expires_at,
-            user_agent: session.user_agent,
-            ip: session.ip,
-        }
-    }
+    /// Whether it is the session of the request's access token.
+    pub current: bool,
 }
 
 /// An access token and when it expires.
@@ -101,6 +92,7 @@ pub(super) struct Lifetimes {
     pub access: TimeDelta,
     pub refresh: TimeDelta,
     pub session_max: TimeDelta,
+    pub session_idle: TimeDelta,
     pub reuse_grace: TimeDelta,
 }
 
@@ -113,6 +105,7 @@ impl TryFrom<TokenLifetimes> for Lifetimes {
             access: delta(value.access)?,
             refresh: delta(value.refresh)?,
             session_max: delta(value.session_max)?,
+            session_idle: delta(value.session_idle)?,
             reuse_grace: delta(value.reuse_grace)?,
         })
     }
@@ -124,6 +117,7 @@ pub struct AuthService {
     pub(super) hasher: PasswordHasher,
     pub(super) keys: TokenKeys,
     pub(super) lifetimes: Lifetimes,
+    pub(super) policy: SessionPolicy,
     pub(super) sessions: SessionStatusCache,
     pub(super) throttle: AccountThrottle,
     pub(super) ip_limit: IpLimiter,
@@ -150,6 +144,7 @@ impl AuthService {
             hasher: PasswordHasher::new(&settings.protection.hashing).await?,
             keys: TokenKeys::new(keyring, &settings.jwt, &settings.lifetimes),
             lifetimes: settings.lifetimes.try_into()?,
+            policy: settings.sessions,
             sessions: SessionStatusCache::default(),
             throttle: AccountThrottle::new(&settings.protection.throttle),
             ip_limit: IpLimiter::new(
@@ -206,8 +201,39 @@ impl AuthService {
         store::sessions::find(&self.db, principal.session_id)
             .await
             .context("cannot load the session")?
-            .map(SessionView::from)
+            .map(|session| self.view(session, principal))
             .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
+    }
+
+    /// The principal's user's live sessions, newest first.
+    pub async fn sessions(&self, principal: &Principal) -> Result<Vec<SessionView>, AuthError> {
+        let now = Utc::now();
+        let sessions = store::sessions::list_live(
+            &self.db,
+            principal.user_id,
+            now,
+            now - self.lifetimes.session_idle,
+        )
+        .await
+        .context("cannot list the sessions")?;
+        Ok(sessions
+            .into_iter()
+            .map(|session| self.view(session, principal))
+            .collect())
+    }
+
+    fn view(&self, session: session::Model, principal: &Principal) -> SessionView {
+        SessionView {
+            id: session.id,
+            created_at: session.created_at,
+            refreshed_at: session.refreshed_at,
+            idle_expires_at: (session.refreshed_at + self.lifetimes.session_idle)
+                .min(session.expires_at),
+            expires_at: session.expires_at,
+            user_agent: session.user_agent,
+            ip: session.ip,
+            current: session.id == principal.session_id,
+        }
     }
 
     /// Admits a request to a field that checks a credential, or refuses it
@@ -275,8 +301,9 @@ impl AuthService {
     }
 
     /// The row of a new refresh token for `session`, with the expiries of the
-    /// pair: the refresh token never outlives the session, nor the access
-    /// token its refresh token. Times are whole seconds, as in the JWTs.
+    /// pair: the refresh token never outlives the session or its idle
+    /// timeout, nor the access token its refresh token. Times are whole
+    /// seconds, as in the JWTs.
     pub fn next_refresh_row(
         &self,
         session: &session::Model,
@@ -284,8 +311,10 @@ impl AuthService {
         now: DateTime<Utc>,
     ) -> refresh_token::Model {
         let issued_at = whole_seconds(now);
-        let expires_at =
-            whole_seconds((issued_at + self.lifetimes.refresh).min(session.expires_at));
+        let expires_at = whole_seconds(
+            (issued_at + self.lifetimes.refresh.min(self.lifetimes.session_idle))
+                .min(session.expires_at),
+        );
         let access_expires_at = (issued_at + self.lifetimes.access).min(expires_at);
         refresh_token::Model {
             jti: Uuid::new_v4(),
@@ -329,29 +358,45 @@ impl AuthService {
         })
     }
 
-    /// Ends a session: the session row, every refresh token of it, and (via
-    /// the status cache) every access token of it.
-    pub async fn revoke_session(
+    /// Ends the selected sessions: the session rows, every refresh token of
+    /// them, and (via the status cache) every access token of them. Returns
+    /// the ids this call ended.
+    pub async fn revoke_sessions(
         &self,
-        session_id: Uuid,
+        selection: store::sessions::Selection,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
+    ) -> anyhow::Result<Vec<Uuid>> {
         use sea_orm::TransactionTrait;
         let tx = self
             .db
             .begin()
             .await
             .context("cannot begin a transaction")?;
-        let revoked = store::sessions::revoke(&tx, session_id, reason, now)
+        let revoked = store::sessions::revoke(&tx, selection, reason, now)
             .await
-            .context("cannot revoke the session")?;
-        store::refresh_tokens::revoke_for_session(&tx, session_id, now)
+            .context("cannot revoke sessions")?;
+        store::refresh_tokens::revoke_for_sessions(&tx, &revoked, now)
             .await
-            .context("cannot revoke the session's refresh tokens")?;
+            .context("cannot revoke the sessions' refresh tokens")?;
         tx.commit().await.context("cannot commit the revocation")?;
-        self.sessions.mark_revoked(session_id);
+        for id in &revoked {
+            self.sessions.mark_revoked(*id);
+        }
         Ok(revoked)
+    }
+
+    /// Ends one session; `true` when this call did.
+    pub async fn revoke_session(
+        &self,
+        session_id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let revoked = self
+            .revoke_sessions(store::sessions::Selection::One(session_id), reason, now)
+            .await?;
+        Ok(!revoked.is_empty())
     }
 
     /// Writes an audit record.

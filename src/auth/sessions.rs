@@ -1,4 +1,5 @@
-//! Ending a session, and renewing an access token within one.
+//! Ending sessions (logout of any scope, one session by its owner), and
+//! renewing an access token within one.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -8,19 +9,45 @@ use super::principal::Principal;
 use super::service::{AccessToken, AuthService, ClientInfo};
 use super::tokens::{Grant, TokenError};
 use super::{AuthError, UnauthenticatedReason};
+use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
 
 /// `sessions.revoked_reason` after a logout.
 pub const LOGOUT_REASON: &str = "logout";
+/// `sessions.revoked_reason` when its owner ended it from another session.
+pub const REVOKED_BY_OWNER_REASON: &str = "revoked_by_owner";
+
+/// Which of the user's sessions a logout ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// The session of the request.
+    #[default]
+    Local,
+    /// Every other session of the user.
+    Others,
+    /// Every session of the user, this one included.
+    Global,
+}
+
+impl LogoutScope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Others => "others",
+            Self::Global => "global",
+        }
+    }
+}
 
 impl AuthService {
-    /// Ends the session named by the request's access token or, when the
-    /// request has none that is usable, by `refresh_token`. Returns how many
-    /// sessions this call revoked.
+    /// Ends the sessions `scope` names, relative to the session of the
+    /// request's access token or, when the request has none that is usable,
+    /// of `refresh_token`. Returns how many sessions this call revoked.
     pub async fn logout(
         &self,
         authenticated: Result<Principal, AuthError>,
         refresh_token: Option<&str>,
+        scope: LogoutScope,
         client: &ClientInfo,
     ) -> Result<u64, AuthError> {
         let refresh_token = refresh_token.map(str::trim).filter(|t| !t.is_empty());
@@ -31,8 +58,19 @@ impl AuthService {
             }
             (Err(error), _) => return Err(error),
         };
+        let selection = match scope {
+            LogoutScope::Local => Selection::One(session_id),
+            LogoutScope::Others => Selection::AllOfUser {
+                user_id,
+                except: Some(session_id),
+            },
+            LogoutScope::Global => Selection::AllOfUser {
+                user_id,
+                except: None,
+            },
+        };
         let revoked = self
-            .revoke_session(session_id, LOGOUT_REASON, Utc::now())
+            .revoke_sessions(selection, LOGOUT_REASON, Utc::now())
             .await?;
         self.record(
             &self.db,
@@ -40,11 +78,46 @@ impl AuthService {
             Some(user_id),
             Some(session_id),
             client,
+            Some(scope.as_str()),
+        )
+        .await?;
+        tracing::info!(%user_id, %session_id, scope = scope.as_str(), revoked = revoked.len(), "logged out");
+        Ok(revoked.len() as u64)
+    }
+
+    /// Ends one of the principal's user's sessions. `false` when it is not a
+    /// live session of theirs: another user's session answers as an unknown
+    /// id does.
+    pub async fn revoke_own_session(
+        &self,
+        principal: &Principal,
+        session_id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<bool, AuthError> {
+        let revoked = self
+            .revoke_sessions(
+                Selection::OneOfUser {
+                    user_id: principal.user_id,
+                    id: session_id,
+                },
+                REVOKED_BY_OWNER_REASON,
+                Utc::now(),
+            )
+            .await?;
+        if revoked.is_empty() {
+            return Ok(false);
+        }
+        self.record(
+            &self.db,
+            EventKind::SessionRevoked,
+            Some(principal.user_id),
+            Some(session_id),
+            client,
             None,
         )
         .await?;
-        tracing::info!(%user_id, %session_id, "logged out");
-        Ok(u64::from(revoked))
+        tracing::info!(user_id = %principal.user_id, %session_id, "session revoked by its owner");
+        Ok(true)
     }
 
     /// The live session a refresh token belongs to (used or not: any token

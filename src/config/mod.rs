@@ -3,12 +3,16 @@
 //! The variable names are a contract operators script against; the README
 //! lists every one with its default.
 
+mod cors;
 mod protection;
 mod secret;
+mod sessions;
 mod signing;
 
+pub use cors::{CorsSettings, DEFAULT_CORS_ALLOWED_HEADERS, DEVELOPMENT_CORS_ORIGINS};
 pub use protection::{HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings};
 pub use secret::development_secret_path;
+pub use sessions::{RefreshTransport, ReusePolicy, SessionPolicy, TokenLifetimes};
 pub use signing::{JwtSettings, MasterKey, Signing, SigningAlgorithm};
 
 use std::net::SocketAddr;
@@ -18,7 +22,9 @@ use anyhow::bail;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
+use cors::CorsArgs;
 use protection::ProtectionArgs;
+use sessions::SessionArgs;
 use signing::SigningArgs;
 
 #[derive(Debug, Parser)]
@@ -160,18 +166,6 @@ pub struct SettingsArgs {
         global = true
     )]
     pub environment: Environment,
-    /// Lifetime of an access token.
-    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = defaults::ACCESS_TOKEN_TTL, value_parser = parse_duration, global = true)]
-    pub access_token_ttl: Duration,
-    /// Lifetime of a refresh token.
-    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_REFRESH_TOKEN_TTL", default_value = defaults::REFRESH_TOKEN_TTL, value_parser = parse_duration, global = true)]
-    pub refresh_token_ttl: Duration,
-    /// Absolute lifetime of a session, however often it is refreshed.
-    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_SESSION_MAX_LIFETIME", default_value = defaults::SESSION_MAX_LIFETIME, value_parser = parse_duration, global = true)]
-    pub session_max_lifetime: Duration,
-    /// How long a rotated refresh token may be presented again and get the same successor.
-    #[arg(help_heading = "Sessions and tokens", long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = defaults::REFRESH_REUSE_GRACE, value_parser = parse_duration, global = true)]
-    pub refresh_reuse_grace: Duration,
     /// Most database connections this instance keeps open.
     #[arg(help_heading = "Database", 
         long,
@@ -192,17 +186,6 @@ pub struct SettingsArgs {
     /// How often expired sessions and refresh tokens are deleted.
     #[arg(help_heading = "Database", long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = defaults::CLEANUP_INTERVAL, value_parser = parse_duration, global = true)]
     pub cleanup_interval: Duration,
-    /// Browser origins allowed to call the API cross-origin, comma-separated,
-    /// `*` as a wildcard. Default: `http://localhost:*,http://127.0.0.1:*` in
-    /// development, none in production.
-    #[arg(
-        help_heading = "Server",
-        long,
-        env = "AUTHQL_CORS_ORIGINS",
-        value_delimiter = ',',
-        global = true
-    )]
-    pub cors_origins: Option<Vec<String>>,
     /// Reverse proxies / load balancers (IPs or CIDRs, comma-separated) whose
     /// `X-Forwarded-For` is believed. Default: none, the TCP peer is the client.
     #[arg(
@@ -220,6 +203,10 @@ pub struct SettingsArgs {
     #[arg(help_heading = "Database", long, env = "AUTHQL_DATABASE_TIMEOUT", default_value = defaults::DATABASE_TIMEOUT, value_parser = parse_duration, global = true)]
     pub database_timeout: Duration,
     #[command(flatten)]
+    pub sessions: SessionArgs,
+    #[command(flatten)]
+    pub cors: CorsArgs,
+    #[command(flatten)]
     pub signing: SigningArgs,
     #[command(flatten)]
     pub protection: ProtectionArgs,
@@ -230,10 +217,6 @@ pub struct SettingsArgs {
 pub mod defaults {
     use std::time::Duration;
 
-    pub const ACCESS_TOKEN_TTL: &str = "15m";
-    pub const REFRESH_TOKEN_TTL: &str = "7d";
-    pub const SESSION_MAX_LIFETIME: &str = "30d";
-    pub const REFRESH_REUSE_GRACE: &str = "5s";
     pub const DATABASE_MAX_CONNECTIONS: u32 = 10;
     pub const DATABASE_CONNECT_TIMEOUT: &str = "5s";
     pub const DATABASE_STARTUP_RETRY: &str = "30s";
@@ -262,9 +245,11 @@ pub struct Settings {
     pub environment: Environment,
     pub jwt: JwtSettings,
     pub lifetimes: TokenLifetimes,
+    /// Reuse of refresh tokens and how they travel.
+    pub sessions: SessionPolicy,
     pub cleanup: CleanupSettings,
-    /// Origins allowed cross-origin (CORS); empty: same-origin only.
-    pub cors_origins: Vec<String>,
+    /// Cross-origin access for browsers.
+    pub cors: CorsSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
     /// Limits, deadlines, throttles and the hashing pool.
@@ -337,46 +322,13 @@ impl Default for CleanupSettings {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct TokenLifetimes {
-    pub access: Duration,
-    pub refresh: Duration,
-    pub session_max: Duration,
-    pub reuse_grace: Duration,
-}
-
-impl Default for TokenLifetimes {
-    fn default() -> Self {
-        Self {
-            access: defaults::duration(defaults::ACCESS_TOKEN_TTL),
-            refresh: defaults::duration(defaults::REFRESH_TOKEN_TTL),
-            session_max: defaults::duration(defaults::SESSION_MAX_LIFETIME),
-            reuse_grace: defaults::duration(defaults::REFRESH_REUSE_GRACE),
-        }
-    }
-}
-
 impl Settings {
     /// Checks the raw settings and resolves the signing secret: from the
     /// variable, from the file, or (development only) generated once and kept
     /// beside the database.
     pub fn from_args(args: SettingsArgs) -> anyhow::Result<Self> {
         let database = DatabaseSettings::from_args(&args);
-        let lifetimes = TokenLifetimes {
-            access: args.access_token_ttl,
-            refresh: args.refresh_token_ttl,
-            session_max: args.session_max_lifetime,
-            reuse_grace: args.refresh_reuse_grace,
-        };
-        for (name, value) in [
-            ("AUTHQL_ACCESS_TOKEN_TTL", lifetimes.access),
-            ("AUTHQL_REFRESH_TOKEN_TTL", lifetimes.refresh),
-            ("AUTHQL_SESSION_MAX_LIFETIME", lifetimes.session_max),
-        ] {
-            if value < Duration::from_secs(1) {
-                bail!("{name} must be at least 1s");
-            }
-        }
+        let (lifetimes, sessions) = args.sessions.resolve()?;
         if args.database_max_connections == 0 {
             bail!("AUTHQL_DATABASE_MAX_CONNECTIONS must be at least 1");
         }
@@ -390,11 +342,11 @@ impl Settings {
         let protection = args.protection.resolve()?;
         let jwt = JwtSettings::from_args(args.signing, args.environment, &database.url)?;
 
-        let cors_origins = cors_origins(args.cors_origins, args.environment)?;
+        let cors = args.cors.resolve(args.environment)?;
         let trusted_proxies = trusted_proxies(&args.trusted_proxies)?;
         Ok(Self {
             listen: args.listen,
-            cors_origins,
+            cors,
             trusted_proxies,
             protection,
             database,
@@ -405,45 +357,13 @@ impl Settings {
             environment: args.environment,
             jwt,
             lifetimes,
+            sessions,
         })
     }
 
     pub fn is_development(&self) -> bool {
         self.environment == Environment::Development
     }
-}
-
-/// Origins used in development when none are configured: any local dev server.
-pub const DEVELOPMENT_CORS_ORIGINS: [&str; 2] = ["http://localhost:*", "http://127.0.0.1:*"];
-
-fn cors_origins(
-    configured: Option<Vec<String>>,
-    environment: Environment,
-) -> anyhow::Result<Vec<String>> {
-    let origins: Vec<String> = match configured {
-        Some(origins) => origins
-            .into_iter()
-            .map(|o| o.trim().trim_end_matches('/').to_owned())
-            .filter(|o| !o.is_empty())
-            .collect(),
-        None if environment == Environment::Development => DEVELOPMENT_CORS_ORIGINS
-            .iter()
-            .map(|o| (*o).to_owned())
-            .collect(),
-        None => Vec::new(),
-    };
-    for origin in &origins {
-        let valid = origin == "*"
-            || ((origin.starts_with("http://") || origin.starts_with("https://"))
-                && origin.is_ascii()
-                && !origin
-                    .chars()
-                    .any(|c| c.is_ascii_whitespace() || c.is_ascii_control()));
-        if !valid {
-            bail!("AUTHQL_CORS_ORIGINS: {origin:?} is not an origin like https://app.example.com");
-        }
-    }
-    Ok(origins)
 }
 
 /// Parses `10.0.0.0/8`-style networks and bare addresses (a network of one).
@@ -477,30 +397,6 @@ mod tests {
     }
 
     #[test]
-    fn cors_origins_default_to_local_dev_servers_in_development_only() {
-        let dev = cors_origins(None, Environment::Development).unwrap();
-        assert_eq!(dev, DEVELOPMENT_CORS_ORIGINS);
-        assert!(
-            cors_origins(None, Environment::Production)
-                .unwrap()
-                .is_empty()
-        );
-        let configured = cors_origins(
-            Some(vec!["https://app.example.com/".into(), " ".into()]),
-            Environment::Production,
-        )
-        .unwrap();
-        assert_eq!(configured, ["https://app.example.com"]);
-        assert!(
-            cors_origins(
-                Some(vec!["app.example.com".into()]),
-                Environment::Production
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
     fn trusted_proxies_are_addresses_or_networks() {
         let parsed = trusted_proxies(&[
             "10.0.0.0/8".into(),
@@ -516,11 +412,6 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_documented_ones() {
-        let lifetimes = TokenLifetimes::default();
-        assert_eq!(lifetimes.access, Duration::from_secs(15 * 60));
-        assert_eq!(lifetimes.refresh, Duration::from_secs(7 * 86400));
-        assert_eq!(lifetimes.session_max, Duration::from_secs(30 * 86400));
-        assert_eq!(lifetimes.reuse_grace, Duration::from_secs(5));
         let database = DatabaseSettings::new("sqlite::memory:");
         assert_eq!(database.connect_timeout, Duration::from_secs(5));
         assert_eq!(database.startup_retry, Duration::from_secs(30));

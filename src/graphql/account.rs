@@ -1,11 +1,11 @@
-//! Accounts: register, login, and the signed-in user.
+//! Accounts: register, login, the signed-in user, changing the password.
 
 use async_graphql::{Context, Object};
 
 use super::context;
 use super::errors::ApiError;
 use super::guards::Authenticated;
-use super::types::{AuthPayload, LoginInput, RegisterInput, User};
+use super::types::{AuthPayload, ChangePasswordInput, LoginInput, RegisterInput, User};
 
 #[derive(Default)]
 pub struct AccountQuery;
@@ -37,7 +37,7 @@ impl AccountMutation {
             .register(registration, &context::client(ctx))
             .await
             .map_err(ApiError::from)?;
-        Ok(signed_in.into())
+        Ok(context::deliver(ctx, signed_in)?)
     }
 
     /// Signs in with e-mail and password; each login opens a new session.
@@ -51,6 +51,28 @@ impl AccountMutation {
             .login(&email, &password, &context::client(ctx))
             .await
             .map_err(ApiError::from)?;
-        Ok(signed_in.into())
+        Ok(context::deliver(ctx, signed_in)?)
+    }
+
+    /// Changes the caller's password. The current password is checked (and
+    /// throttled as logins are); the new one is held to the registration
+    /// policy. Every other session of the user ends; this one continues with
+    /// the fresh pair returned here. Requires an access token.
+    #[graphql(guard = "Authenticated")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let principal = context::principal(ctx).await?;
+        let policy = context::password_policy(ctx)?;
+        let (current, new) = input
+            .parse(&policy, &principal.account)
+            .map_err(ApiError::from)?;
+        let signed_in = context::service(ctx)?
+            .change_password(&principal, &current, &new, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(context::deliver(ctx, signed_in)?)
     }
 }

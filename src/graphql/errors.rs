@@ -25,6 +25,7 @@ pub mod code {
     pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
     pub const SERVER_BUSY: &str = "SERVER_BUSY";
     pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
+    pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
 }
 
 /// The message every unexpected error is answered with.
@@ -63,6 +64,8 @@ impl FieldErrors {
 pub enum ApiError {
     Auth(AuthError),
     BadUserInput(FieldErrors),
+    /// A refresh cookie sent from an origin not trusted with credentials.
+    ForeignOrigin,
     /// A resolver's context lacks what the server always provides.
     Misconfigured(&'static str),
 }
@@ -104,6 +107,12 @@ impl ErrorExtensions for ApiError {
             Self::Auth(AuthError::InvalidCredentials) => {
                 coded("Invalid e-mail or password", code::INVALID_CREDENTIALS)
             }
+            Self::Auth(AuthError::WrongCurrentPassword) => {
+                let mut fields = FieldErrors::default();
+                fields.add("currentPassword", "is wrong");
+                coded("The current password is wrong", code::INVALID_CREDENTIALS)
+                    .extend_with(|_, e| e.set("fields", fields.to_value()))
+            }
             Self::Auth(AuthError::InvalidRefreshToken) => {
                 coded("Invalid refresh token", code::INVALID_REFRESH_TOKEN)
             }
@@ -129,6 +138,10 @@ impl ErrorExtensions for ApiError {
                 coded("The server is busy; try again shortly", code::SERVER_BUSY)
                     .extend_with(|_, e| e.set("retryAfter", retry_after))
             }
+            Self::ForeignOrigin => coded(
+                "The refresh cookie is not accepted from this origin; add it to AUTHQL_CORS_ORIGINS",
+                code::ORIGIN_NOT_ALLOWED,
+            ),
             Self::BadUserInput(fields) => coded("Invalid input", code::BAD_USER_INPUT)
                 .extend_with(|_, e| e.set("fields", fields.to_value())),
             Self::Auth(AuthError::Unexpected(error)) => {

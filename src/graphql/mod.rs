@@ -5,6 +5,7 @@ mod context;
 pub mod errors;
 mod guards;
 pub mod limits;
+pub mod refresh_cookie;
 mod session;
 pub mod types;
 
@@ -13,13 +14,15 @@ use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, S
 use crate::auth::AuthService;
 use crate::config::PasswordPolicy;
 use limits::DocumentLimits;
+use refresh_cookie::RefreshCookie;
 
-/// Queries: the signed-in user and their session.
+/// Queries: the signed-in user and their sessions.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(account::AccountQuery, session::SessionQuery);
 
-/// Mutations: register, log in, refresh, renew and log out.
+/// Mutations: register, log in, refresh, renew, log out, end a session,
+/// change the password.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(account::AccountMutation, session::SessionMutation);
@@ -45,9 +48,13 @@ pub fn build_schema(
     service: AuthService,
     limits: &DocumentLimits,
     password_policy: PasswordPolicy,
+    refresh_cookie: RefreshCookie,
     introspection: bool,
 ) -> AuthqlSchema {
-    let builder = builder(limits).data(service).data(password_policy);
+    let builder = builder(limits)
+        .data(service)
+        .data(password_policy)
+        .data(refresh_cookie);
     if introspection {
         builder.finish()
     } else {

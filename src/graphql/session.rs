@@ -1,11 +1,14 @@
-//! Sessions and their tokens: the current session, refresh, renew, logout.
+//! Sessions and their tokens: the caller's sessions, refresh, renew, logout
+//! of any scope, and ending one session.
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
+use uuid::Uuid;
 
-use super::context;
+use super::context::{self, TokenSource};
 use super::errors::ApiError;
 use super::guards::Authenticated;
-use super::types::{AccessTokenPayload, AuthPayload, LogoutPayload, Session};
+use super::types::{AccessTokenPayload, AuthPayload, LogoutPayload, LogoutScopeInput, Session};
+use crate::auth::AuthError;
 
 #[derive(Default)]
 pub struct SessionQuery;
@@ -20,7 +23,20 @@ impl SessionQuery {
             .session(&principal)
             .await
             .map_err(ApiError::from)?;
-        Ok(Session::new(view, true))
+        Ok(view.into())
+    }
+
+    /// The caller's live sessions (one per sign-in), newest first, with
+    /// `current` marking the one of this access token. Requires an access
+    /// token.
+    #[graphql(guard = "Authenticated")]
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        let principal = context::principal(ctx).await?;
+        let views = context::service(ctx)?
+            .sessions(&principal)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(views.into_iter().map(Session::from).collect())
     }
 }
 
@@ -30,45 +46,95 @@ pub struct SessionMutation;
 #[Object]
 impl SessionMutation {
     /// Exchanges a refresh token for a new access and refresh token of the
-    /// same session. The old refresh token is used up: presented again within
-    /// the grace period it returns the same new pair; later, it revokes the
-    /// whole session.
+    /// same session. Without the argument, the refresh cookie is used. The
+    /// old refresh token is used up; presented again it returns the
+    /// session's current pair within the grace period, or its unused
+    /// successor, and otherwise revokes the whole session (see the README's
+    /// token model).
     async fn refresh(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The refresh token from the last `login`, `register` or `refresh`.")]
+        #[graphql(
+            desc = "The refresh token from the last `login`, `register` or `refresh`; omit it to use the refresh cookie."
+        )]
         refresh_token: Option<String>,
     ) -> async_graphql::Result<AuthPayload> {
-        let signed_in = context::service(ctx)?
-            .refresh(refresh_token.as_deref(), &context::client(ctx))
+        let (token, source) = context::refresh_token(ctx, refresh_token)?;
+        match context::service(ctx)?
+            .refresh(token.as_deref(), &context::client(ctx))
             .await
-            .map_err(ApiError::from)?;
-        Ok(signed_in.into())
+        {
+            Ok(signed_in) => Ok(context::deliver(ctx, signed_in)?),
+            Err(error) => {
+                // A cookie that cannot refresh any more is of no use to keep.
+                if source == TokenSource::Cookie && matches!(error, AuthError::InvalidRefreshToken)
+                {
+                    context::clear_refresh_cookie(ctx)?;
+                }
+                Err(ApiError::from(error).into())
+            }
+        }
     }
 
-    /// Ends the session of the Bearer access token or, without a usable one
-    /// (it may have expired), the session of the given refresh token. Every
-    /// refresh and access token of the session stops working.
+    /// Ends sessions of the caller: `LOCAL` the session of the Bearer access
+    /// token (or, without a usable one, of the given refresh token or the
+    /// refresh cookie), `OTHERS` every other session of the user, `GLOBAL`
+    /// all of them. Every refresh and access token of an ended session stops
+    /// working, on every instance.
     async fn logout(
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "A refresh token of the session, used when no valid access token is sent."
+            desc = "A refresh token of the session, used when no valid access token is sent; omit it to use the refresh cookie."
         )]
         refresh_token: Option<String>,
+        #[graphql(desc = "Which sessions to end.", default)] scope: LogoutScopeInput,
     ) -> async_graphql::Result<LogoutPayload> {
         let authenticated = context::authentication(ctx).await?;
+        let (token, _) = match authenticated {
+            // With a valid access token no refresh token is needed.
+            Ok(_) => (None, TokenSource::Nowhere),
+            Err(_) => context::refresh_token(ctx, refresh_token)?,
+        };
         let revoked = context::service(ctx)?
             .logout(
                 authenticated,
-                refresh_token.as_deref(),
+                token.as_deref(),
+                scope.into(),
                 &context::client(ctx),
             )
             .await
             .map_err(ApiError::from)?;
+        if scope != LogoutScopeInput::Others {
+            context::clear_refresh_cookie(ctx)?;
+        }
         Ok(LogoutPayload {
             revoked_sessions: i32::try_from(revoked).unwrap_or(i32::MAX),
         })
+    }
+
+    /// Ends one of the caller's sessions, such as a lost phone's. `true`
+    /// when this call ended it; `false` when the id is not a live session of
+    /// the caller's. Requires an access token.
+    #[graphql(guard = "Authenticated")]
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's `id`, as `sessions` lists it.")] id: ID,
+    ) -> async_graphql::Result<bool> {
+        let principal = context::principal(ctx).await?;
+        // A malformed id is as unknown as any other.
+        let Ok(session_id) = id.parse::<Uuid>() else {
+            return Ok(false);
+        };
+        let revoked = context::service(ctx)?
+            .revoke_own_session(&principal, session_id, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        if revoked && session_id == principal.session_id {
+            context::clear_refresh_cookie(ctx)?;
+        }
+        Ok(revoked)
     }
 
     /// A new access token for the current session, for a still-valid access

@@ -1,11 +1,11 @@
 //! The API's input and output types. Their doc comments are the schema's
 //! descriptions, which code generators turn into editor hints.
 
-use async_graphql::{ID, InputObject, SimpleObject};
+use async_graphql::{Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::errors::FieldErrors;
-use crate::auth::{AccessToken, Account, Registration, SessionView, SignedIn};
+use crate::auth::{AccessToken, Account, LogoutScope, Registration, SessionView, SignedIn};
 use crate::config::PasswordPolicy;
 use crate::domain::{Email, Password, UserName};
 
@@ -50,8 +50,10 @@ pub struct AuthPayload {
     pub access_expires_in: i64,
     /// When the access token expires.
     pub access_token_expires_at: DateTime<Utc>,
-    /// A single-use JWT for `refresh`; it is rotated on every use.
-    pub refresh_token: String,
+    /// A single-use JWT for `refresh`; it is rotated on every use. Null when
+    /// the server sends it only as an HttpOnly cookie
+    /// (`AUTHQL_REFRESH_TOKEN_TRANSPORT=cookie`).
+    pub refresh_token: Option<String>,
     /// Seconds until the refresh token expires.
     pub refresh_expires_in: i64,
     /// When the refresh token expires.
@@ -73,7 +75,7 @@ impl From<SignedIn> for AuthPayload {
             token_type: TOKEN_TYPE,
             refresh_expires_in: seconds_until(signed_in.refresh_expires_at),
             refresh_token_expires_at: signed_in.refresh_expires_at,
-            refresh_token: signed_in.refresh_token,
+            refresh_token: Some(signed_in.refresh_token),
             user: signed_in.account.into(),
         }
     }
@@ -121,6 +123,9 @@ pub struct Session {
     pub refreshed_at: DateTime<Utc>,
     /// When the session ends, however often it is refreshed.
     pub expires_at: DateTime<Utc>,
+    /// When the session ends unless it is refreshed before
+    /// (`AUTHQL_SESSION_IDLE_TIMEOUT` after the last refresh).
+    pub idle_expires_at: DateTime<Utc>,
     /// The `User-Agent` of the login request.
     pub user_agent: Option<String>,
     /// The client IP address of the login request.
@@ -129,16 +134,75 @@ pub struct Session {
     pub current: bool,
 }
 
-impl Session {
-    pub fn new(view: SessionView, current: bool) -> Self {
+impl From<SessionView> for Session {
+    fn from(view: SessionView) -> Self {
         Self {
             id: ID(view.id.to_string()),
             created_at: view.created_at,
             refreshed_at: view.refreshed_at,
             expires_at: view.expires_at,
+            idle_expires_at: view.idle_expires_at,
             user_agent: view.user_agent,
             ip: view.ip,
-            current,
+            current: view.current,
+        }
+    }
+}
+
+/// Which sessions `logout` ends.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+#[graphql(name = "LogoutScope")]
+pub enum LogoutScopeInput {
+    /// This session only.
+    #[default]
+    Local,
+    /// Every other session of the user; this one stays signed in.
+    Others,
+    /// Every session of the user, this one included.
+    Global,
+}
+
+impl From<LogoutScopeInput> for LogoutScope {
+    fn from(scope: LogoutScopeInput) -> Self {
+        match scope {
+            LogoutScopeInput::Local => Self::Local,
+            LogoutScopeInput::Others => Self::Others,
+            LogoutScopeInput::Global => Self::Global,
+        }
+    }
+}
+
+/// The current and the new password, for `changePassword`.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// The password the account has now.
+    pub current_password: String,
+    /// The new password, held to the same policy as at registration.
+    pub new_password: String,
+}
+
+impl ChangePasswordInput {
+    /// Parses both passwords; the new one is judged knowing `account`'s name
+    /// and e-mail.
+    pub fn parse(
+        self,
+        policy: &PasswordPolicy,
+        account: &Account,
+    ) -> Result<(Password, Password), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let current = Password::candidate(self.current_password)
+            .map_err(|m| errors.add("currentPassword", m))
+            .ok();
+        let new = Password::parse(
+            self.new_password,
+            policy.min_score,
+            &[account.name.as_str(), account.email.as_str()],
+        )
+        .map_err(|m| errors.add("newPassword", m))
+        .ok();
+        match (current, new) {
+            (Some(current), Some(new)) if errors.is_empty() => Ok((current, new)),
+            _ => Err(errors),
         }
     }
 }

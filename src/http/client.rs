@@ -32,6 +32,14 @@ pub fn client_info(req: &Request, trusted_proxies: &[IpNet]) -> ClientInfo {
     }
 }
 
+/// Whether `req` came through a trusted proxy, whose `X-Forwarded-*`
+/// headers are then believed.
+pub fn forwarded_by_trusted_proxy(req: &Request, trusted_proxies: &[IpNet]) -> bool {
+    req.remote_addr()
+        .as_socket_addr()
+        .is_some_and(|addr| trusted_proxies.iter().any(|net| net.contains(&addr.ip())))
+}
+
 /// Walks `X-Forwarded-For` from the nearest hop outwards while each hop is a
 /// trusted proxy; the first untrusted address is the client. Anything before
 /// it was written by the client and is not believed; an unreadable entry ends

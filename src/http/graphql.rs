@@ -22,10 +22,12 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use super::client::client_info;
+use super::cors::Admission;
 use crate::auth::{Bearer, RequestCredentials};
 use crate::graphql::AuthqlSchema;
 use crate::graphql::errors::{self, code};
 use crate::graphql::limits::{self, DocumentLimits, LimitError};
+use crate::graphql::refresh_cookie::RefreshCookie;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -43,6 +45,8 @@ pub struct GraphqlEndpoint {
     pub request_timeout: Duration,
     /// The longest a client may take to send its body.
     pub body_read_timeout: Duration,
+    /// How the refresh cookie is named and read.
+    pub refresh_cookie: RefreshCookie,
 }
 
 /// The response media type the client asked for.
@@ -175,12 +179,20 @@ async fn serve(
         .into_response();
     }
 
+    // The cookie authenticates only requests from an origin trusted with
+    // credentials; POST bodies are JSON (checked above), which no cross-site
+    // form can send.
+    let origin_trusted = req
+        .extensions()
+        .get::<Admission>()
+        .is_some_and(|admission| admission.trusts_credentials());
     let request = request
         .data(RequestCredentials::new(Bearer::from_header(
             req.headers()
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok()),
         )))
+        .data(endpoint.refresh_cookie.read(req.headers(), origin_trusted))
         .data(client_info(req, &endpoint.trusted_proxies));
     match tokio::time::timeout(endpoint.request_timeout, endpoint.schema.execute(request)).await {
         Ok(response) => {
@@ -432,10 +444,15 @@ fn render(
     } else {
         StatusCode::OK
     };
-    Response::builder()
+    let mut rendered = Response::builder()
         .status(status)
         .content_type(format.content_type())
-        .body(serde_json::Value::Object(body).to_string())
+        .body(serde_json::Value::Object(body).to_string());
+    // Headers resolvers set: the refresh cookie.
+    for (name, value) in &response.http_headers {
+        rendered.headers_mut().append(name, value.clone());
+    }
+    rendered
 }
 
 /// An error of the HTTP exchange itself, before any GraphQL ran.

@@ -15,6 +15,11 @@ pub enum EventKind {
     Logout,
     /// A credential request refused by a throttle (per account or per IP).
     LoginThrottled,
+    /// A session ended by its owner from another session (`revokeSession`).
+    SessionRevoked,
+    PasswordChanged,
+    /// `changePassword` with a wrong current password.
+    PasswordChangeFailed,
 }
 
 impl EventKind {
@@ -28,6 +33,9 @@ impl EventKind {
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Logout => "logout",
             Self::LoginThrottled => "login_throttled",
+            Self::SessionRevoked => "session_revoked",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordChangeFailed => "password_change_failed",
         }
     }
 }

@@ -76,15 +76,18 @@ pub async fn find_current_for_session<C: ConnectionTrait>(
         .await
 }
 
-/// Revokes every not yet revoked token of a session; returns how many.
-pub async fn revoke_for_session<C: ConnectionTrait>(
+/// Revokes every not yet revoked token of the sessions; returns how many.
+pub async fn revoke_for_sessions<C: ConnectionTrait>(
     db: &C,
-    session_id: Uuid,
+    session_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    if session_ids.is_empty() {
+        return Ok(0);
+    }
     let result = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::SessionId.eq(session_id))
+        .filter(refresh_token::Column::SessionId.is_in(session_ids.iter().copied()))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;

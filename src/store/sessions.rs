@@ -2,7 +2,8 @@ use chrono::{DateTime, Utc};
 use entity::{session, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
 };
 use uuid::Uuid;
 
@@ -60,19 +61,66 @@ pub async fn mark_refreshed<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Revokes the session if it is not revoked yet; `true` when this call did.
+/// The user's live sessions, newest first: not revoked, not past their end,
+/// refreshed since `idle_since`.
+pub async fn list_live<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    idle_since: DateTime<Utc>,
+) -> Result<Vec<session::Model>, DbErr> {
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .filter(session::Column::RefreshedAt.gt(idle_since))
+        .order_by_desc(session::Column::CreatedAt)
+        .order_by_desc(session::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Which sessions a revocation ends.
+#[derive(Clone, Copy, Debug)]
+pub enum Selection {
+    One(Uuid),
+    /// One session, only if it is this user's.
+    OneOfUser {
+        user_id: Uuid,
+        id: Uuid,
+    },
+    /// Every session of the user, but `except`.
+    AllOfUser {
+        user_id: Uuid,
+        except: Option<Uuid>,
+    },
+}
+
+/// Revokes the selected sessions not revoked yet, in one conditional
+/// update; returns the ids this call revoked.
 pub async fn revoke<C: ConnectionTrait>(
     db: &C,
-    id: Uuid,
+    selection: Selection,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let result = session::Entity::update_many()
+) -> Result<Vec<Uuid>, DbErr> {
+    let update = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::Id.eq(id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .filter(session::Column::RevokedAt.is_null());
+    let update = match selection {
+        Selection::One(id) => update.filter(session::Column::Id.eq(id)),
+        Selection::OneOfUser { user_id, id } => update
+            .filter(session::Column::Id.eq(id))
+            .filter(session::Column::UserId.eq(user_id)),
+        Selection::AllOfUser { user_id, except } => {
+            let update = update.filter(session::Column::UserId.eq(user_id));
+            match except {
+                Some(id) => update.filter(session::Column::Id.ne(id)),
+                None => update,
+            }
+        }
+    };
+    let revoked = update.exec_with_returning(db).await?;
+    Ok(revoked.into_iter().map(|session| session.id).collect())
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use authql::auth::keys::{Keyring, SigningKey};
 use authql::config::{
-    CleanupSettings, DatabaseSettings, Environment, JwtSettings, MasterKey, Settings, Signing,
-    SigningAlgorithm, TokenLifetimes,
+    CleanupSettings, CorsSettings, DatabaseSettings, Environment, JwtSettings, MasterKey,
+    SessionPolicy, Settings, Signing, SigningAlgorithm, TokenLifetimes,
 };
 use authql::startup::Application;
 use base64::Engine;
@@ -175,10 +175,9 @@ fn default_settings(database_url: &str) -> Settings {
             master_key: MasterKey::from_bytes(MASTER_KEY),
         }),
         lifetimes: TokenLifetimes::default(),
+        sessions: SessionPolicy::default(),
         cleanup: CleanupSettings::default(),
-        cors_origins: authql::config::DEVELOPMENT_CORS_ORIGINS
-            .map(String::from)
-            .to_vec(),
+        cors: CorsSettings::for_environment(Environment::Development),
         trusted_proxies: Vec::new(),
         protection: Default::default(),
     }
@@ -431,6 +430,45 @@ impl TestApp {
             "mutation($token: String) { logout(refreshToken: $token) { revokedSessions } }",
             json!({ "token": refresh_token }),
             bearer,
+        )
+        .await
+    }
+
+    pub async fn logout_scope(&self, bearer: Option<&str>, scope: &str) -> Reply {
+        self.graphql(
+            "mutation($scope: LogoutScope!) { logout(scope: $scope) { revokedSessions } }",
+            json!({ "scope": scope }),
+            bearer,
+        )
+        .await
+    }
+
+    /// `sessions` of the caller.
+    pub async fn sessions(&self, bearer: &str) -> Reply {
+        self.graphql(
+            "{ sessions { id createdAt refreshedAt expiresAt idleExpiresAt userAgent ip current } }",
+            json!({}),
+            Some(bearer),
+        )
+        .await
+    }
+
+    pub async fn revoke_session(&self, bearer: &str, id: &str) -> Reply {
+        self.graphql(
+            "mutation($id: ID!) { revokeSession(id: $id) }",
+            json!({ "id": id }),
+            Some(bearer),
+        )
+        .await
+    }
+
+    pub async fn change_password(&self, bearer: &str, current: &str, new: &str) -> Reply {
+        self.graphql(
+            &format!(
+                "mutation($input: ChangePasswordInput!) {{ changePassword(input: $input) {{ {AUTH_PAYLOAD} }} }}"
+            ),
+            json!({ "input": { "currentPassword": current, "newPassword": new } }),
+            Some(bearer),
         )
         .await
     }

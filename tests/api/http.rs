@@ -278,94 +278,6 @@ async fn get_takes_variables_as_json_and_requires_a_query() {
     assert_eq!(response.status(), 400);
 }
 
-async fn a_local_dev_server_may_call_the_api_cross_origin_in_development() {
-    let app = spawn_app().await;
-    let preflight = app
-        .client
-        .request(reqwest::Method::OPTIONS, app.url())
-        .header("origin", "http://localhost:5173")
-        .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "content-type, authorization",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(preflight.status(), 200);
-    assert_eq!(
-        preflight.headers()["access-control-allow-origin"],
-        "http://localhost:5173"
-    );
-    let allowed = preflight.headers()["access-control-allow-headers"]
-        .to_str()
-        .unwrap()
-        .to_ascii_lowercase();
-    assert!(
-        allowed.contains("authorization") && allowed.contains("content-type"),
-        "{allowed}"
-    );
-
-    let response = app
-        .post_json(
-            &[("origin", "http://localhost:5173")],
-            &json!({ "query": "{ __typename }" }),
-        )
-        .await;
-    assert_eq!(
-        response.headers()["access-control-allow-origin"],
-        "http://localhost:5173"
-    );
-    assert!(
-        response.headers()["access-control-expose-headers"]
-            .to_str()
-            .unwrap()
-            .contains("x-request-id")
-    );
-}
-
-async fn only_configured_origins_may_call_the_api_cross_origin() {
-    let app =
-        crate::helpers::spawn_app_with(|s| s.cors_origins = vec!["https://app.example.com".into()])
-            .await;
-    let allowed = app
-        .post_json(
-            &[("origin", "https://app.example.com")],
-            &json!({ "query": "{ __typename }" }),
-        )
-        .await;
-    assert_eq!(
-        allowed.headers()["access-control-allow-origin"],
-        "https://app.example.com"
-    );
-
-    let other = app
-        .post_json(
-            &[("origin", "https://evil.example.net")],
-            &json!({ "query": "{ __typename }" }),
-        )
-        .await;
-    assert!(other.headers().get("access-control-allow-origin").is_none());
-    assert_eq!(other.status(), 403);
-}
-
-async fn without_cors_origins_no_cors_headers_are_sent() {
-    let app = crate::helpers::spawn_app_with(|s| s.cors_origins.clear()).await;
-    let response = app
-        .post_json(
-            &[("origin", "https://app.example.com")],
-            &json!({ "query": "{ __typename }" }),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    assert!(
-        response
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
-}
-
 async fn a_database_failure_is_an_opaque_internal_error_with_the_request_id() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
@@ -446,9 +358,6 @@ async fn healthz_is_503_when_the_database_is_gone() {
 
 crate::on_every_backend!(
     a_database_failure_is_an_opaque_internal_error_with_the_request_id,
-    a_local_dev_server_may_call_the_api_cross_origin_in_development,
-    only_configured_origins_may_call_the_api_cross_origin,
-    without_cors_origins_no_cors_headers_are_sent,
     get_runs_queries_with_operation_name,
     post_honours_operation_name,
     a_mutation_over_get_is_405_allowing_post,

@@ -29,7 +29,8 @@ async fn reuse_is_detected_by_whichever_instance_sees_it() {
     let a = spawn_app_with(|s| s.lifetimes.reuse_grace = Duration::from_millis(200)).await;
     let b = a.another_instance().await;
     let first = a.signed_up().await;
-    let next = Tokens::from_payload(a.refresh(&first.refresh).await.ok("refresh"));
+    let second = Tokens::from_payload(a.refresh(&first.refresh).await.ok("refresh"));
+    let next = Tokens::from_payload(a.refresh(&second.refresh).await.ok("refresh"));
     // A has the session cached as live.
     a.me(Some(&next.access)).await.ok("me");
     tokio::time::sleep(Duration::from_millis(400)).await;

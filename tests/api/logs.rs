@@ -124,12 +124,54 @@ async fn no_password_or_token_reaches_the_log() {
     app.refresh(&second.access).await;
     app.me(Some(&second.access)).await;
     app.me(Some(&forged)).await;
+    // Password changes (another account: this one is throttled now): a
+    // wrong current password, then a real change.
+    let other_password = secret("other Account Password");
+    passwords.push(other_password.clone());
+    let other = Tokens::from_payload(
+        app.register("Bea", &format!("other-{email}"), &other_password)
+            .await
+            .ok("register"),
+    );
+    tokens.extend([other.access.clone(), other.refresh.clone()]);
+    let wrong = secret("wrong Current Password");
+    let unused = secret("never Applied Password");
+    passwords.extend([wrong.clone(), unused.clone()]);
+    app.change_password(&other.access, &wrong, &unused).await;
+    let changed = secret("changed Password Value");
+    passwords.push(changed.clone());
+    let third = Tokens::from_payload(
+        app.change_password(&other.access, &other_password, &changed)
+            .await
+            .ok("changePassword"),
+    );
+    tokens.extend([third.access.clone(), third.refresh.clone()]);
+    // The refresh token as a cookie.
+    app.post_json(
+        &[("cookie", &format!("authql-refresh={}", third.refresh))],
+        &json!({ "query": "mutation { refresh { accessToken } }" }),
+    )
+    .await;
     app.logout(Some(&forged), Some(&second.refresh)).await;
     app.me(Some(&second.access)).await;
+    // A refused origin is logged, naming the origin.
+    let refused = format!("https://refused-{}.example", Uuid::new_v4().simple());
+    let response = app
+        .post_json(
+            &[("origin", &refused)],
+            &json!({ "query": "{ __typename }" }),
+        )
+        .await;
+    assert_eq!(response.status(), 403);
 
     let text = String::from_utf8_lossy(&log.lock().expect("log lock")).into_owned();
     assert!(text.contains("login failed"), "the capture works");
     assert!(text.contains("login throttled"), "the capture works");
+    assert!(
+        text.lines()
+            .any(|line| line.contains("cross-origin request refused") && line.contains(&refused)),
+        "a refused origin is logged"
+    );
     for password in &passwords {
         assert!(
             !text.contains(password.as_str()),

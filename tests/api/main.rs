@@ -23,6 +23,8 @@ pub(crate) use on_every_backend;
 
 mod cli;
 mod connections;
+mod cookies;
+mod cors;
 mod faults;
 mod fuzz;
 mod helpers;
@@ -38,5 +40,6 @@ mod register;
 mod resource_server;
 mod schema;
 mod session;
+mod sessions;
 mod throttling;
 mod tokens;

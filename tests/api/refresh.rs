@@ -69,7 +69,9 @@ async fn the_same_token_within_the_grace_period_gets_the_very_same_pair() {
 async fn reuse_after_the_grace_period_revokes_the_whole_session() {
     let app = spawn_app_with(|s| s.lifetimes.reuse_grace = Duration::from_millis(300)).await;
     let first = app.signed_up().await;
-    let next = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    let second = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    // The chain moves on: the first token's successor is used.
+    let next = Tokens::from_payload(app.refresh(&second.refresh).await.ok("refresh"));
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let reuse = app.refresh(&first.refresh).await;
@@ -81,7 +83,7 @@ async fn reuse_after_the_grace_period_revokes_the_whole_session() {
         Some("INVALID_REFRESH_TOKEN")
     );
     // ...and the access tokens, at once on this instance.
-    for access in [&first.access, &next.access] {
+    for access in [&first.access, &second.access, &next.access] {
         let me = app.me(Some(access)).await;
         assert_eq!(me.code(), Some("UNAUTHENTICATED"));
         assert_eq!(me.reason(), Some("revoked"));
@@ -120,7 +122,8 @@ async fn reuse_does_not_touch_the_users_other_sessions() {
             .await
             .ok("login"),
     );
-    app.refresh(&phone.refresh).await.ok("refresh");
+    let rotated = Tokens::from_payload(app.refresh(&phone.refresh).await.ok("refresh"));
+    app.refresh(&rotated.refresh).await.ok("refresh");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         app.refresh(&phone.refresh).await.code(),
@@ -206,7 +209,81 @@ async fn an_expired_session_cannot_be_refreshed() {
     );
 }
 
+async fn racing_tabs_on_one_chain_all_get_the_sessions_newest_pair() {
+    let app = spawn_app().await;
+    let first = app.signed_up().await;
+    // Two tabs rotate the shared chain twice in a row...
+    let second = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    let third = Tokens::from_payload(app.refresh(&second.refresh).await.ok("refresh"));
+    // ...and a late tab still holds the oldest token.
+    for late in [&first, &second] {
+        let reply = app.refresh(&late.refresh).await;
+        let got = Tokens::from_payload(reply.ok("refresh"));
+        assert_eq!(got.refresh, third.refresh, "the newest pair");
+        assert_eq!(got.access, third.access);
+    }
+    // Every tab stays signed in and the chain goes on.
+    app.me(Some(&third.access)).await.ok("me");
+    app.refresh(&third.refresh).await.ok("refresh");
+    let sid = claim_uuid(&first.access, "sid");
+    assert!(app.session_row(sid).await.revoked_at.is_none());
+}
+
+async fn a_client_that_lost_the_answer_gets_it_again_after_the_grace_period() {
+    let app = spawn_app_with(|s| s.lifetimes.reuse_grace = Duration::from_millis(200)).await;
+    let first = app.signed_up().await;
+    // The answer to this refresh never reaches the client...
+    let lost = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // ...which retries later, and gets the very same pair.
+    let retried = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    assert_eq!(retried.refresh, lost.refresh);
+    assert_eq!(retried.access, lost.access);
+    let next = Tokens::from_payload(app.refresh(&retried.refresh).await.ok("refresh"));
+
+    // Once that successor was used, the old token is reuse again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        app.refresh(&first.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+    assert_eq!(app.me(Some(&next.access)).await.reason(), Some("revoked"));
+}
+
+async fn the_strict_policy_forgives_only_a_retry_of_the_direct_successor() {
+    let app = spawn_app_with(|s| {
+        s.lifetimes.reuse_grace = Duration::from_millis(300);
+        s.sessions.reuse = authql::config::ReusePolicy::Strict;
+    })
+    .await;
+    // A retry within the grace gets the same successor.
+    let first = app.signed_up().await;
+    let one = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    let two = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    assert_eq!(one.refresh, two.refresh);
+    // A lost answer retried after the grace revokes the session.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        app.refresh(&first.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+    assert_eq!(app.me(Some(&one.access)).await.reason(), Some("revoked"));
+
+    // A late tab within the grace, after the chain moved twice, does too.
+    let first = app.signed_up().await;
+    let second = Tokens::from_payload(app.refresh(&first.refresh).await.ok("refresh"));
+    app.refresh(&second.refresh).await.ok("refresh");
+    assert_eq!(
+        app.refresh(&first.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+    assert_eq!(app.me(Some(&second.access)).await.reason(), Some("revoked"));
+}
+
 crate::on_every_backend!(
+    racing_tabs_on_one_chain_all_get_the_sessions_newest_pair,
+    a_client_that_lost_the_answer_gets_it_again_after_the_grace_period,
+    the_strict_policy_forgives_only_a_retry_of_the_direct_successor,
     refresh_rotates_both_tokens_within_the_same_session,
     an_access_token_given_to_refresh_is_misused,
     the_same_token_within_the_grace_period_gets_the_very_same_pair,

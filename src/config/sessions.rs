@@ -1,0 +1,168 @@
+//! Session and token lifetimes, what a refresh token presented twice does,
+//! and how the refresh token travels (the response body, an HttpOnly cookie,
+//! or both).
+
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::{Args, ValueEnum};
+
+use super::defaults::duration;
+use super::parse_duration;
+
+const ACCESS_TOKEN_TTL: &str = "15m";
+const REFRESH_TOKEN_TTL: &str = "7d";
+const SESSION_MAX_LIFETIME: &str = "30d";
+const SESSION_IDLE_TIMEOUT: &str = "7d";
+const REFRESH_REUSE_GRACE: &str = "5s";
+
+/// What a refresh token presented after it was used does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReusePolicy {
+    /// Races real clients produce keep the session: within the grace period
+    /// the session's newest pair is returned; a token whose successor was
+    /// never used returns that successor for as long as it is valid.
+    #[default]
+    Forgiving,
+    /// Within the grace period the direct successor, while it is unused;
+    /// anything else revokes the session.
+    Strict,
+}
+
+/// Where `login`, `register` and `refresh` put the refresh token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RefreshTransport {
+    /// In the response's `refreshToken` only.
+    Body,
+    /// In an HttpOnly cookie only; `refreshToken` is null.
+    Cookie,
+    /// In both.
+    #[default]
+    Both,
+}
+
+impl RefreshTransport {
+    pub fn uses_cookie(self) -> bool {
+        self != Self::Body
+    }
+
+    pub fn uses_body(self) -> bool {
+        self != Self::Cookie
+    }
+}
+
+/// `Sessions and tokens` flags.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sessions and tokens")]
+pub struct SessionArgs {
+    /// Lifetime of an access token.
+    #[arg(long, env = "AUTHQL_ACCESS_TOKEN_TTL", default_value = ACCESS_TOKEN_TTL, value_parser = parse_duration, global = true)]
+    pub access_token_ttl: Duration,
+    /// Lifetime of a refresh token (never past the idle timeout or the session's end).
+    #[arg(long, env = "AUTHQL_REFRESH_TOKEN_TTL", default_value = REFRESH_TOKEN_TTL, value_parser = parse_duration, global = true)]
+    pub refresh_token_ttl: Duration,
+    /// Absolute lifetime of a session, however often it is refreshed.
+    #[arg(long, env = "AUTHQL_SESSION_MAX_LIFETIME", default_value = SESSION_MAX_LIFETIME, value_parser = parse_duration, global = true)]
+    pub session_max_lifetime: Duration,
+    /// A session not refreshed for this long ends.
+    #[arg(long, env = "AUTHQL_SESSION_IDLE_TIMEOUT", default_value = SESSION_IDLE_TIMEOUT, value_parser = parse_duration, global = true)]
+    pub session_idle_timeout: Duration,
+    /// How long after its use a refresh token may be presented again (racing
+    /// tabs, a retried request) without counting as reuse.
+    #[arg(long, env = "AUTHQL_REFRESH_REUSE_GRACE", default_value = REFRESH_REUSE_GRACE, value_parser = parse_duration, global = true)]
+    pub refresh_reuse_grace: Duration,
+    /// `forgiving`: racing tabs and lost responses keep the session (see the
+    /// README's token model); `strict`: only the direct successor within the
+    /// grace period, anything else revokes the session.
+    #[arg(
+        long,
+        env = "AUTHQL_REFRESH_REUSE_POLICY",
+        value_enum,
+        default_value = "forgiving",
+        global = true
+    )]
+    pub refresh_reuse_policy: ReusePolicy,
+    /// `body`, `cookie` (an HttpOnly cookie; `refreshToken` is null) or `both`.
+    #[arg(
+        long,
+        env = "AUTHQL_REFRESH_TOKEN_TRANSPORT",
+        value_enum,
+        default_value = "both",
+        global = true
+    )]
+    pub refresh_token_transport: RefreshTransport,
+}
+
+/// How long tokens and sessions live.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenLifetimes {
+    pub access: Duration,
+    pub refresh: Duration,
+    pub session_max: Duration,
+    pub session_idle: Duration,
+    pub reuse_grace: Duration,
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        Self {
+            access: duration(ACCESS_TOKEN_TTL),
+            refresh: duration(REFRESH_TOKEN_TTL),
+            session_max: duration(SESSION_MAX_LIFETIME),
+            session_idle: duration(SESSION_IDLE_TIMEOUT),
+            reuse_grace: duration(REFRESH_REUSE_GRACE),
+        }
+    }
+}
+
+/// How refresh tokens behave beyond their lifetimes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionPolicy {
+    pub reuse: ReusePolicy,
+    pub transport: RefreshTransport,
+}
+
+impl SessionArgs {
+    pub fn resolve(&self) -> anyhow::Result<(TokenLifetimes, SessionPolicy)> {
+        let lifetimes = TokenLifetimes {
+            access: self.access_token_ttl,
+            refresh: self.refresh_token_ttl,
+            session_max: self.session_max_lifetime,
+            session_idle: self.session_idle_timeout,
+            reuse_grace: self.refresh_reuse_grace,
+        };
+        for (name, value) in [
+            ("AUTHQL_ACCESS_TOKEN_TTL", lifetimes.access),
+            ("AUTHQL_REFRESH_TOKEN_TTL", lifetimes.refresh),
+            ("AUTHQL_SESSION_MAX_LIFETIME", lifetimes.session_max),
+            ("AUTHQL_SESSION_IDLE_TIMEOUT", lifetimes.session_idle),
+        ] {
+            if value < Duration::from_secs(1) {
+                bail!("{name} must be at least 1s");
+            }
+        }
+        let policy = SessionPolicy {
+            reuse: self.refresh_reuse_policy,
+            transport: self.refresh_token_transport,
+        };
+        Ok((lifetimes, policy))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let lifetimes = TokenLifetimes::default();
+        assert_eq!(lifetimes.access, Duration::from_secs(15 * 60));
+        assert_eq!(lifetimes.refresh, Duration::from_secs(7 * 86400));
+        assert_eq!(lifetimes.session_max, Duration::from_secs(30 * 86400));
+        assert_eq!(lifetimes.session_idle, Duration::from_secs(7 * 86400));
+        assert_eq!(lifetimes.reuse_grace, Duration::from_secs(5));
+        let policy = SessionPolicy::default();
+        assert_eq!(policy.reuse, ReusePolicy::Forgiving);
+        assert_eq!(policy.transport, RefreshTransport::Both);
+    }
+}
