@@ -27,8 +27,9 @@ impl KeySet {
     }
 }
 
-/// The key set with `Cache-Control: public, max-age=…`; 404 with HS256,
-/// whose one key is secret.
+/// The key set with `Cache-Control: public, max-age=…`, readable from any
+/// origin (public keys, no credentials); 404 with HS256, whose one key is
+/// secret.
 #[handler]
 pub async fn jwks(Data(keys): Data<&KeySet>) -> Response {
     let Some(document) = keys.keyring.jwks() else {
@@ -45,5 +46,6 @@ pub async fn jwks(Data(keys): Data<&KeySet>) -> Response {
             header::CACHE_CONTROL,
             format!("public, max-age={}", keys.max_age.as_secs()),
         )
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
         .body(document.to_string())
 }

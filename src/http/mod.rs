@@ -18,7 +18,8 @@ use crate::config::DatabaseSettings;
 
 pub use graphql::GraphqlEndpoint;
 
-/// Every route of the server, behind the origin policy.
+/// Every route of the server; the API and the health check behind the
+/// origin policy.
 pub fn routes(
     graphql: GraphqlEndpoint,
     db: DatabaseConnection,
@@ -27,10 +28,20 @@ pub fn routes(
     origins: Arc<cors::OriginPolicy>,
 ) -> impl Endpoint<Output = Response> + use<> {
     Route::new()
-        .at("/graphql", graphql::graphql.data(graphql))
-        .at("/healthz", get(health::healthz).data((db, database)))
+        .at(
+            "/graphql",
+            graphql::graphql
+                .data(graphql)
+                .with(cors::Cors(Arc::clone(&origins))),
+        )
+        .at(
+            "/healthz",
+            get(health::healthz)
+                .data((db, database))
+                .with(cors::Cors(origins)),
+        )
+        // Public keys: any origin may read them, without credentials.
         .at("/.well-known/jwks.json", get(jwks::jwks).data(key_set))
-        .with(cors::Cors(origins))
         .with(CatchPanic::new())
         .map_to_response()
 }

@@ -120,6 +120,18 @@ async fn a_refused_origin_gets_a_json_error_naming_the_setting() {
         assert!(message.contains("https://evil.example.net"), "{message}");
     }
 
+    // The public key set is readable from anywhere, without credentials.
+    let jwks = app
+        .client
+        .get(format!("{}/.well-known/jwks.json", app.address))
+        .header("origin", "https://evil.example.net")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
+    assert_eq!(header(&jwks, "access-control-allow-origin"), Some("*"));
+    assert!(header(&jwks, "access-control-allow-credentials").is_none());
+
     // A header nobody allowed is refused by name.
     let response = preflight(&app, "https://app.example.com", "content-type,x-secret").await;
     assert_eq!(response.status(), 403);
