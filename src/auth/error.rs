@@ -33,6 +33,12 @@ impl UnauthenticatedReason {
 pub enum AuthError {
     #[error("not authenticated ({})", .0.as_str())]
     Unauthenticated(UnauthenticatedReason),
+    /// Authenticated, but without the role the field requires.
+    #[error("the {0} role is required")]
+    Forbidden(&'static str),
+    /// The change would leave no user with the admin role.
+    #[error("the last admin cannot lose the admin role")]
+    LastAdmin,
     #[error("a token of the wrong kind was used")]
     TokenMisused,
     #[error("invalid e-mail or password")]

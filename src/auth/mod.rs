@@ -2,6 +2,7 @@
 //! The GraphQL layer calls [`AuthService`]; it calls the store.
 
 mod accounts;
+mod admin;
 mod error;
 mod ip_limit;
 pub mod keys;

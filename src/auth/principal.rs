@@ -84,12 +84,15 @@ impl Principal {
         }
     }
 
+    /// Whether the token carries `role` and the database still grants it: a
+    /// role granted since the token was issued counts from the next token, a
+    /// role taken away stops counting at once.
     pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
+        self.roles.iter().any(|r| r == role) && self.account.roles.iter().any(|r| r == role)
     }
 
     pub fn is_admin(&self) -> bool {
-        self.has_role("admin")
+        self.has_role(crate::domain::ADMIN_ROLE)
     }
 }
 

@@ -144,10 +144,11 @@ impl AuthService {
         principal: &Principal,
     ) -> Result<AccessToken, AuthError> {
         let revoked = AuthError::Unauthenticated(UnauthenticatedReason::Revoked);
-        let session = store::sessions::find(&self.db, principal.session_id)
+        // The user is read afresh: its roles now go into the new token.
+        let (session, user) = store::sessions::find_with_user(&self.db, principal.session_id)
             .await
             .context("cannot load the session")?
-            .filter(|session| session.revoked_at.is_none())
+            .filter(|(session, _)| session.revoked_at.is_none())
             .ok_or(revoked)?;
         let current = store::refresh_tokens::find_current_for_session(&self.db, session.id)
             .await
@@ -169,7 +170,8 @@ impl AuthService {
             expires_at,
         };
         Ok(AccessToken {
-            token: self.keys.issue_access(&grant, &principal.roles)?,
+            // The roles the database grants now, not those of the old token.
+            token: self.keys.issue_access(&grant, &user.roles.0)?,
             expires_at,
         })
     }

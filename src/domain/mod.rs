@@ -2,11 +2,10 @@
 
 mod email;
 mod password;
+mod roles;
 mod user_name;
 
 pub use email::Email;
 pub use password::Password;
+pub use roles::{ADMIN_ROLE, DEFAULT_ROLE, Roles};
 pub use user_name::UserName;
-
-/// The role every new account gets.
-pub const DEFAULT_ROLE: &str = "user";

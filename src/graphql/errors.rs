@@ -26,6 +26,8 @@ pub mod code {
     pub const SERVER_BUSY: &str = "SERVER_BUSY";
     pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
     pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const LAST_ADMIN: &str = "LAST_ADMIN";
 }
 
 /// The message every unexpected error is answered with.
@@ -100,6 +102,15 @@ impl ErrorExtensions for ApiError {
                 coded("Authentication required", code::UNAUTHENTICATED)
                     .extend_with(|_, e| e.set("reason", reason))
             }
+            Self::Auth(AuthError::Forbidden(role)) => {
+                let role = *role;
+                coded("This field requires another role", code::FORBIDDEN)
+                    .extend_with(|_, e| e.set("requiredRole", role))
+            }
+            Self::Auth(AuthError::LastAdmin) => coded(
+                "The last admin cannot lose the admin role",
+                code::LAST_ADMIN,
+            ),
             Self::Auth(AuthError::TokenMisused) => coded(
                 "A token of the wrong kind was used here",
                 code::TOKEN_MISUSED,

@@ -1,6 +1,7 @@
 //! The GraphQL schema: roots merged per feature, apart from HTTP wiring.
 
 mod account;
+mod admin;
 mod context;
 pub mod errors;
 mod guards;
@@ -16,16 +17,24 @@ use crate::config::PasswordPolicy;
 use limits::DocumentLimits;
 use refresh_cookie::RefreshCookie;
 
-/// Queries: the signed-in user and their sessions.
+/// Queries: the signed-in user and their sessions; users, for admins.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(account::AccountQuery, session::SessionQuery);
+pub struct QueryRoot(
+    account::AccountQuery,
+    session::SessionQuery,
+    admin::AdminQuery,
+);
 
 /// Mutations: register, log in, refresh, renew, log out, end a session,
-/// change the password.
+/// change the password; roles and sessions of users, for admins.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(account::AccountMutation, session::SessionMutation);
+pub struct MutationRoot(
+    account::AccountMutation,
+    session::SessionMutation,
+    admin::AdminMutation,
+);
 
 pub type AuthqlSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -18,6 +18,8 @@ pub enum EventKind {
     /// A session ended by its owner from another session (`revokeSession`).
     SessionRevoked,
     PasswordChanged,
+    /// An admin set a user's roles.
+    RolesChanged,
     /// `changePassword` with a wrong current password.
     PasswordChangeFailed,
 }
@@ -35,6 +37,7 @@ impl EventKind {
             Self::LoginThrottled => "login_throttled",
             Self::SessionRevoked => "session_revoked",
             Self::PasswordChanged => "password_changed",
+            Self::RolesChanged => "roles_changed",
             Self::PasswordChangeFailed => "password_change_failed",
         }
     }

@@ -154,6 +154,8 @@ pub async fn connect_with_retry(settings: &DatabaseSettings) -> anyhow::Result<D
 pub enum Lock {
     Migrations,
     SigningKeys,
+    /// Role changes: the "one admin remains" check and the change are one step.
+    Roles,
 }
 
 impl Lock {
@@ -162,6 +164,7 @@ impl Lock {
         match self {
             Self::Migrations => 0x6175_7468_716c,
             Self::SigningKeys => 0x6175_7468_716b,
+            Self::Roles => 0x6175_7468_7172,
         }
     }
 }

@@ -59,3 +59,30 @@ pub async fn set_password_hash<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+/// Replaces the user's roles; the updated user, or `None` when there is none.
+pub async fn set_roles<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    roles: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>, DbErr> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::Roles, Expr::value(user::Roles(roles)))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .exec_with_returning(db)
+        .await?;
+    Ok(updated.into_iter().next())
+}
+
+/// How many users hold `role` (a name of `a-z 0-9 _ - : .`, so matching its
+/// quoted form in the stored JSON array is exact on both backends).
+pub async fn count_with_role<C: ConnectionTrait>(db: &C, role: &str) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    use sea_orm::sea_query::ExprTrait;
+    user::Entity::find()
+        .filter(Expr::cust("CAST(roles AS TEXT)").like(format!("%\"{role}\"%")))
+        .count(db)
+        .await
+}

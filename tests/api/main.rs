@@ -21,6 +21,7 @@ macro_rules! on_every_backend {
 }
 pub(crate) use on_every_backend;
 
+mod admin;
 mod cli;
 mod connections;
 mod cookies;

@@ -1,0 +1,89 @@
+//! The admin API: fields that act on other users' accounts. Every field
+//! requires the `admin` role (in the access token and, still, in the
+//! database).
+
+use async_graphql::{Context, ID, Object};
+use uuid::Uuid;
+
+use super::context;
+use super::errors::{ApiError, FieldErrors};
+use super::guards::HasRole;
+use super::types::User;
+use crate::domain::{ADMIN_ROLE, Roles};
+
+#[derive(Default)]
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// The user with this id, or null. Requires the `admin` role.
+    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
+        let Ok(id) = id.parse::<Uuid>() else {
+            return Ok(None);
+        };
+        let account = context::service(ctx)?
+            .account(id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(account.map(User::from))
+    }
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Replaces a user's roles (`user` is always kept). They are in the
+    /// user's next access token. Refused with `LAST_ADMIN` if nobody would
+    /// keep the `admin` role. Requires the `admin` role.
+    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    async fn set_user_roles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] id: ID,
+        #[graphql(desc = "Role names: 1 to 64 of a-z, 0-9, _ - : .")] roles: Vec<String>,
+    ) -> async_graphql::Result<User> {
+        let principal = context::principal(ctx).await?;
+        let roles = Roles::parse(&roles).map_err(|message| {
+            let mut fields = FieldErrors::default();
+            fields.add("roles", message);
+            ApiError::from(fields)
+        })?;
+        let id = parse_user_id(&id)?;
+        let account = context::service(ctx)?
+            .set_user_roles(&principal, id, roles, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(unknown_user)?;
+        Ok(account.into())
+    }
+
+    /// Ends every session of a user, on every instance; returns how many.
+    /// Requires the `admin` role.
+    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    async fn revoke_user_sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] id: ID,
+    ) -> async_graphql::Result<i32> {
+        let principal = context::principal(ctx).await?;
+        let id = parse_user_id(&id)?;
+        let revoked = context::service(ctx)?
+            .revoke_user_sessions(&principal, id, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(i32::try_from(revoked).unwrap_or(i32::MAX))
+    }
+}
+
+fn unknown_user() -> ApiError {
+    let mut fields = FieldErrors::default();
+    fields.add("id", "is not a user");
+    ApiError::from(fields)
+}
+
+fn parse_user_id(id: &ID) -> Result<Uuid, ApiError> {
+    id.parse::<Uuid>().map_err(|_| unknown_user())
+}

@@ -1,0 +1,186 @@
+//! Roles and the admin API: the role guard, setting roles, the last admin,
+//! ending a user's sessions.
+
+use std::time::Duration;
+
+use entity::user;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, Reply, TestApp, Tokens, decode_jwt, spawn_app, time_until};
+
+/// Registers `email` with `roles` granted in the database, then signs in,
+/// so the tokens carry them.
+async fn signed_in_with_roles(app: &TestApp, email: &str, roles: &[&str]) -> Tokens {
+    app.register("Admin", email, PASSWORD).await.ok("register");
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    user::Entity::update_many()
+        .col_expr(user::Column::Roles, Expr::value(user::Roles(roles)))
+        .filter(user::Column::Email.eq(email))
+        .exec(&app.db)
+        .await
+        .expect("roles stored");
+    Tokens::from_payload(app.login(email, PASSWORD).await.ok("login"))
+}
+
+async fn set_roles(app: &TestApp, bearer: &str, id: &str, roles: &[&str]) -> Reply {
+    app.graphql(
+        "mutation($id: ID!, $roles: [String!]!) { setUserRoles(id: $id, roles: $roles) { id roles } }",
+        json!({ "id": id, "roles": roles }),
+        Some(bearer),
+    )
+    .await
+}
+
+async fn revoke_user_sessions(app: &TestApp, bearer: &str, id: &str) -> Reply {
+    app.graphql(
+        "mutation($id: ID!) { revokeUserSessions(id: $id) }",
+        json!({ "id": id }),
+        Some(bearer),
+    )
+    .await
+}
+
+async fn user(app: &TestApp, bearer: Option<&str>, id: &str) -> Reply {
+    app.graphql(
+        "query($id: ID!) { user(id: $id) { id email roles } }",
+        json!({ "id": id }),
+        bearer,
+    )
+    .await
+}
+
+async fn admin_fields_require_the_admin_role() {
+    let app = spawn_app().await;
+    let ada = app.signed_up().await;
+    let bob = app.signed_up().await;
+    for reply in [
+        user(&app, Some(&ada.access), &bob.user_id).await,
+        set_roles(&app, &ada.access, &ada.user_id, &["admin"]).await,
+        revoke_user_sessions(&app, &ada.access, &bob.user_id).await,
+    ] {
+        assert_eq!(reply.code(), Some("FORBIDDEN"), "{}", reply.body);
+        assert_eq!(
+            reply.body["errors"][0]["extensions"]["requiredRole"],
+            "admin"
+        );
+    }
+    assert_eq!(
+        user(&app, None, &bob.user_id).await.code(),
+        Some("UNAUTHENTICATED")
+    );
+    // Nothing changed.
+    app.me(Some(&bob.access)).await.ok("me");
+    assert_eq!(
+        app.me(Some(&ada.access)).await.ok("me")["roles"],
+        json!(["user"])
+    );
+}
+
+async fn an_admin_sets_roles_that_the_next_access_token_carries() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_roles(&app, "root@example.com", &["user", "admin"]).await;
+    let ada = app.signed_up().await;
+
+    let reply = user(&app, Some(&admin.access), &ada.user_id).await;
+    assert_eq!(reply.ok("user")["roles"], json!(["user"]));
+    assert_eq!(
+        user(&app, Some(&admin.access), &uuid::Uuid::new_v4().to_string())
+            .await
+            .ok("user"),
+        &serde_json::Value::Null
+    );
+
+    let reply = set_roles(
+        &app,
+        &admin.access,
+        &ada.user_id,
+        &["editor", "billing:read"],
+    )
+    .await;
+    assert_eq!(
+        reply.ok("setUserRoles")["roles"],
+        json!(["user", "editor", "billing:read"])
+    );
+    // The old token keeps its roles; the next one has the new ones, whether
+    // from refresh or from renewAccessToken.
+    assert_eq!(decode_jwt(&ada.access).1["roles"], json!(["user"]));
+    let renewed = app.renew_access_token(&ada.access).await;
+    let renewed = renewed.ok("renewAccessToken")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        decode_jwt(&renewed).1["roles"],
+        json!(["user", "editor", "billing:read"])
+    );
+    let next = Tokens::from_payload(app.refresh(&ada.refresh).await.ok("refresh"));
+    assert_eq!(
+        decode_jwt(&next.access).1["roles"],
+        json!(["user", "editor", "billing:read"])
+    );
+
+    // Malformed role names and unknown users are input errors.
+    let bad = set_roles(&app, &admin.access, &ada.user_id, &["Not A Role"]).await;
+    assert_eq!(bad.code(), Some("BAD_USER_INPUT"));
+    let unknown = set_roles(&app, &admin.access, "nobody", &[]).await;
+    assert_eq!(unknown.code(), Some("BAD_USER_INPUT"));
+    assert!(
+        app.event_kinds()
+            .await
+            .contains(&"roles_changed".to_owned())
+    );
+}
+
+async fn the_last_admin_cannot_lose_the_role_and_a_demotion_takes_effect_at_once() {
+    let app = spawn_app().await;
+    let root = signed_in_with_roles(&app, "root@example.com", &["user", "admin"]).await;
+    let reply = set_roles(&app, &root.access, &root.user_id, &[]).await;
+    assert_eq!(reply.code(), Some("LAST_ADMIN"));
+    user(&app, Some(&root.access), &root.user_id)
+        .await
+        .ok("user");
+
+    // With a second admin, one may go; their still-valid token stops
+    // opening admin fields (within the session-status cache's 500 ms).
+    let second = signed_in_with_roles(&app, "second@example.com", &["user", "admin"]).await;
+    set_roles(&app, &root.access, &second.user_id, &[])
+        .await
+        .ok("setUserRoles");
+    let elapsed = time_until(Duration::from_secs(2), || async {
+        user(&app, Some(&second.access), &root.user_id).await.code() == Some("FORBIDDEN")
+    })
+    .await
+    .expect("the demoted admin is refused");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    // And now root is the last one again.
+    let reply = set_roles(&app, &root.access, &root.user_id, &["user"]).await;
+    assert_eq!(reply.code(), Some("LAST_ADMIN"));
+}
+
+async fn an_admin_ends_every_session_of_a_user() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_roles(&app, "root@example.com", &["user", "admin"]).await;
+    app.register("Ada", "ada@example.com", PASSWORD)
+        .await
+        .ok("register");
+    let phone = Tokens::from_payload(app.login("ada@example.com", PASSWORD).await.ok("login"));
+
+    let reply = revoke_user_sessions(&app, &admin.access, &phone.user_id).await;
+    assert_eq!(reply.ok("revokeUserSessions"), 2);
+    assert_eq!(app.me(Some(&phone.access)).await.reason(), Some("revoked"));
+    assert_eq!(
+        app.refresh(&phone.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+    app.me(Some(&admin.access)).await.ok("me");
+    let again = revoke_user_sessions(&app, &admin.access, &phone.user_id).await;
+    assert_eq!(again.ok("revokeUserSessions"), 0);
+}
+
+crate::on_every_backend!(
+    admin_fields_require_the_admin_role,
+    an_admin_sets_roles_that_the_next_access_token_carries,
+    the_last_admin_cannot_lose_the_role_and_a_demotion_takes_effect_at_once,
+    an_admin_ends_every_session_of_a_user,
+);
