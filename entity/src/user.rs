@@ -16,6 +16,8 @@ pub struct Model {
     pub roles: Roles,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Set while an admin has disabled the account.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 impl std::fmt::Debug for Model {
@@ -28,6 +30,7 @@ impl std::fmt::Debug for Model {
             .field("roles", &self.roles)
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
+            .field("disabled_at", &self.disabled_at)
             .finish()
     }
 }

@@ -9,6 +9,7 @@ mod m20261122_000003_create_refresh_tokens;
 mod m20261122_000004_create_auth_events;
 mod m20261123_000005_create_login_throttles;
 mod m20261123_000006_create_signing_keys;
+mod m20261123_000007_add_user_disabled_at;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_auth_events::Migration),
             Box::new(m20261123_000005_create_login_throttles::Migration),
             Box::new(m20261123_000006_create_signing_keys::Migration),
+            Box::new(m20261123_000007_add_user_disabled_at::Migration),
         ]
     }
 }

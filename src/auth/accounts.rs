@@ -131,6 +131,20 @@ impl AuthService {
         if standing != Standing::Clear {
             self.throttle.reset(&self.db, &key).await?;
         }
+        // Said only after the right password, so it reveals nothing to a guesser.
+        if user.disabled_at.is_some() {
+            self.record(
+                &self.db,
+                EventKind::LoginFailed,
+                Some(user.id),
+                None,
+                client,
+                Some("account_disabled"),
+            )
+            .await?;
+            tracing::info!(user_id = %user.id, "login refused: account disabled");
+            return Err(AuthError::AccountDisabled);
+        }
 
         let now = Utc::now();
         let tx = self

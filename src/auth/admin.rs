@@ -13,6 +13,8 @@ use crate::domain::{ADMIN_ROLE, Roles};
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
 
+/// `sessions.revoked_reason` when their user was disabled.
+pub const USER_DISABLED_REASON: &str = "user_disabled";
 /// `sessions.revoked_reason` when an admin ended them.
 pub const REVOKED_BY_ADMIN_REASON: &str = "revoked_by_admin";
 
@@ -98,5 +100,81 @@ impl AuthService {
         }
         tracing::info!(admin = %admin.user_id, user_id = %id, revoked = revoked.len(), "sessions revoked by an admin");
         Ok(revoked.len() as u64)
+    }
+}
+
+impl AuthService {
+    /// Disables user `id`: every session ends (access tokens included, on
+    /// every instance within the session-status cache's 500 ms), and logins
+    /// with the right password answer `ACCOUNT_DISABLED`. `None` when there
+    /// is no such user; `LastAdmin` when no enabled admin would remain.
+    pub async fn disable_user(
+        &self,
+        admin: &Principal,
+        id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<Option<Account>, AuthError> {
+        let now = Utc::now();
+        let tx = store::begin_locked(&self.db, store::Lock::Roles).await?;
+        let Some(user) = store::users::set_disabled(&tx, id, Some(now), now)
+            .await
+            .context("cannot disable the user")?
+        else {
+            tx.rollback().await.context("cannot roll back")?;
+            return Ok(None);
+        };
+        if store::users::count_with_role(&tx, ADMIN_ROLE)
+            .await
+            .context("cannot count the admins")?
+            == 0
+        {
+            tx.rollback().await.context("cannot roll back")?;
+            return Err(AuthError::LastAdmin);
+        }
+        let revoked = store::sessions::revoke(
+            &tx,
+            Selection::AllOfUser {
+                user_id: id,
+                except: None,
+            },
+            USER_DISABLED_REASON,
+            now,
+        )
+        .await
+        .context("cannot end the user's sessions")?;
+        store::refresh_tokens::revoke_for_sessions(&tx, &revoked, now)
+            .await
+            .context("cannot revoke the user's refresh tokens")?;
+        self.record(&tx, EventKind::UserDisabled, Some(id), None, client, None)
+            .await?;
+        tx.commit().await.context("cannot commit the disabling")?;
+        for session in revoked.iter().copied() {
+            self.sessions.mark_revoked(session);
+        }
+        tracing::info!(admin = %admin.user_id, user_id = %id, ended_sessions = revoked.len(), "user disabled");
+        Ok(Some(user.into()))
+    }
+
+    /// Enables user `id` again; `None` when there is no such user.
+    pub async fn enable_user(
+        &self,
+        admin: &Principal,
+        id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<Option<Account>, AuthError> {
+        let now = Utc::now();
+        let tx = store::begin_locked(&self.db, store::Lock::Roles).await?;
+        let Some(user) = store::users::set_disabled(&tx, id, None, now)
+            .await
+            .context("cannot enable the user")?
+        else {
+            tx.rollback().await.context("cannot roll back")?;
+            return Ok(None);
+        };
+        self.record(&tx, EventKind::UserEnabled, Some(id), None, client, None)
+            .await?;
+        tx.commit().await.context("cannot commit the enabling")?;
+        tracing::info!(admin = %admin.user_id, user_id = %id, "user enabled");
+        Ok(Some(user.into()))
     }
 }

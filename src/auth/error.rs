@@ -43,6 +43,9 @@ pub enum AuthError {
     TokenMisused,
     #[error("invalid e-mail or password")]
     InvalidCredentials,
+    /// The password was right, but an admin disabled the account.
+    #[error("the account is disabled")]
+    AccountDisabled,
     /// `changePassword`'s current password is wrong.
     #[error("the current password is wrong")]
     WrongCurrentPassword,

@@ -62,10 +62,12 @@ impl SessionStatusCache {
             .await
             .context("cannot read the session's status")?;
         let status = match found {
-            Some((session, user)) if session.revoked_at.is_none() => SessionStatus::Live {
-                expires_at: session.expires_at,
-                account: Arc::new(user.into()),
-            },
+            Some((session, user)) if session.revoked_at.is_none() && user.disabled_at.is_none() => {
+                SessionStatus::Live {
+                    expires_at: session.expires_at,
+                    account: Arc::new(user.into()),
+                }
+            }
             // Revoked, deleted, or its user is gone.
             _ => SessionStatus::Revoked,
         };

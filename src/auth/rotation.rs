@@ -94,6 +94,9 @@ impl AuthService {
             Some((session, _)) if session.revoked_at.is_some() => {
                 return self.reject(&claims, "session_revoked", client).await;
             }
+            Some((_, user)) if user.disabled_at.is_some() => {
+                return self.reject(&claims, "account_disabled", client).await;
+            }
             Some((session, _)) if session.expires_at <= now => {
                 return self.reject(&claims, "session_expired", client).await;
             }

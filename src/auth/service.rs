@@ -41,6 +41,8 @@ pub struct Account {
     pub email: String,
     pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// When an admin disabled the account, while it is disabled.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl From<user::Model> for Account {
@@ -51,6 +53,7 @@ impl From<user::Model> for Account {
             email: user.email,
             roles: user.roles.0,
             created_at: user.created_at,
+            disabled_at: user.disabled_at,
         }
     }
 }

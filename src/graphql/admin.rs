@@ -76,6 +76,44 @@ impl AdminMutation {
             .map_err(ApiError::from)?;
         Ok(i32::try_from(revoked).unwrap_or(i32::MAX))
     }
+
+    /// Disables a user: every session ends at once, and logins are refused
+    /// with `ACCOUNT_DISABLED` (said only after the right password). Refused
+    /// with `LAST_ADMIN` for the last enabled admin. Requires the `admin`
+    /// role.
+    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    async fn disable_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] id: ID,
+    ) -> async_graphql::Result<User> {
+        let principal = context::principal(ctx).await?;
+        let id = parse_user_id(&id)?;
+        let account = context::service(ctx)?
+            .disable_user(&principal, id, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(unknown_user)?;
+        Ok(account.into())
+    }
+
+    /// Enables a disabled user again (their sessions stay ended). Requires
+    /// the `admin` role.
+    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    async fn enable_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] id: ID,
+    ) -> async_graphql::Result<User> {
+        let principal = context::principal(ctx).await?;
+        let id = parse_user_id(&id)?;
+        let account = context::service(ctx)?
+            .enable_user(&principal, id, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(unknown_user)?;
+        Ok(account.into())
+    }
 }
 
 fn unknown_user() -> ApiError {

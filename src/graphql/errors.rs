@@ -27,6 +27,7 @@ pub mod code {
     pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
     pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
     pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const ACCOUNT_DISABLED: &str = "ACCOUNT_DISABLED";
     pub const LAST_ADMIN: &str = "LAST_ADMIN";
 }
 
@@ -106,6 +107,9 @@ impl ErrorExtensions for ApiError {
                 let role = *role;
                 coded("This field requires another role", code::FORBIDDEN)
                     .extend_with(|_, e| e.set("requiredRole", role))
+            }
+            Self::Auth(AuthError::AccountDisabled) => {
+                coded("This account is disabled", code::ACCOUNT_DISABLED)
             }
             Self::Auth(AuthError::LastAdmin) => coded(
                 "The last admin cannot lose the admin role",

@@ -25,6 +25,8 @@ pub struct User {
     pub roles: Vec<String>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// When an admin disabled the account; null while it is enabled.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl From<Account> for User {
@@ -35,6 +37,7 @@ impl From<Account> for User {
             email: account.email,
             roles: account.roles,
             created_at: account.created_at,
+            disabled_at: account.disabled_at,
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum EventKind {
     PasswordChanged,
     /// An admin set a user's roles.
     RolesChanged,
+    UserDisabled,
+    UserEnabled,
     /// `changePassword` with a wrong current password.
     PasswordChangeFailed,
 }
@@ -38,6 +40,8 @@ impl EventKind {
             Self::SessionRevoked => "session_revoked",
             Self::PasswordChanged => "password_changed",
             Self::RolesChanged => "roles_changed",
+            Self::UserDisabled => "user_disabled",
+            Self::UserEnabled => "user_enabled",
             Self::PasswordChangeFailed => "password_change_failed",
         }
     }

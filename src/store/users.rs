@@ -24,6 +24,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<user
         roles: Set(user::Roles(new.roles)),
         created_at: Set(new.now),
         updated_at: Set(new.now),
+        disabled_at: Set(None),
     }
     .insert(db)
     .await
@@ -76,13 +77,31 @@ pub async fn set_roles<C: ConnectionTrait>(
     Ok(updated.into_iter().next())
 }
 
-/// How many users hold `role` (a name of `a-z 0-9 _ - : .`, so matching its
+/// How many enabled users hold `role` (a name of `a-z 0-9 _ - : .`, so matching its
 /// quoted form in the stored JSON array is exact on both backends).
 pub async fn count_with_role<C: ConnectionTrait>(db: &C, role: &str) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     use sea_orm::sea_query::ExprTrait;
     user::Entity::find()
+        .filter(user::Column::DisabledAt.is_null())
         .filter(Expr::cust("CAST(roles AS TEXT)").like(format!("%\"{role}\"%")))
         .count(db)
         .await
+}
+
+/// Disables (`Some(now)`) or enables (`None`) the user; the updated user, or
+/// `None` when there is none.
+pub async fn set_disabled<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    disabled_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>, DbErr> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::DisabledAt, Expr::value(disabled_at))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .exec_with_returning(db)
+        .await?;
+    Ok(updated.into_iter().next())
 }

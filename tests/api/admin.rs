@@ -178,7 +178,82 @@ async fn an_admin_ends_every_session_of_a_user() {
     assert_eq!(again.ok("revokeUserSessions"), 0);
 }
 
+async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in() {
+    let app = spawn_app().await;
+    let other = app.another_instance().await;
+    let admin = signed_in_with_roles(&app, "root@example.com", &["user", "admin"]).await;
+    app.register("Ada", "ada@example.com", PASSWORD)
+        .await
+        .ok("register");
+    let ada = Tokens::from_payload(app.login("ada@example.com", PASSWORD).await.ok("login"));
+    // The other instance has Ada's session cached as live.
+    other.me(Some(&ada.access)).await.ok("me");
+
+    let disable = |id: String| {
+        let app = &app;
+        let bearer = admin.access.clone();
+        async move {
+            app.graphql(
+                "mutation($id: ID!) { disableUser(id: $id) { id disabledAt } }",
+                json!({ "id": id }),
+                Some(&bearer),
+            )
+            .await
+        }
+    };
+    let reply = disable(ada.user_id.clone()).await;
+    assert!(reply.ok("disableUser")["disabledAt"].is_string());
+
+    assert_eq!(app.me(Some(&ada.access)).await.reason(), Some("revoked"));
+    let elapsed = time_until(Duration::from_secs(2), || async {
+        other.me(Some(&ada.access)).await.reason() == Some("revoked")
+    })
+    .await
+    .expect("the other instance refuses the access token");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    assert_eq!(
+        app.refresh(&ada.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+    // Said only after the right password.
+    assert_eq!(
+        app.login("ada@example.com", PASSWORD).await.code(),
+        Some("ACCOUNT_DISABLED")
+    );
+    assert_eq!(
+        app.login("ada@example.com", "not the password at all")
+            .await
+            .code(),
+        Some("INVALID_CREDENTIALS")
+    );
+
+    let enabled = app
+        .graphql(
+            "mutation($id: ID!) { enableUser(id: $id) { disabledAt } }",
+            json!({ "id": ada.user_id }),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(
+        enabled.ok("enableUser")["disabledAt"],
+        serde_json::Value::Null
+    );
+    app.login("ada@example.com", PASSWORD).await.ok("login");
+
+    // The last enabled admin cannot be disabled.
+    assert_eq!(
+        disable(admin.user_id.clone()).await.code(),
+        Some("LAST_ADMIN")
+    );
+    app.me(Some(&admin.access)).await.ok("me");
+    let kinds = app.event_kinds().await;
+    assert!(
+        kinds.contains(&"user_disabled".to_owned()) && kinds.contains(&"user_enabled".to_owned())
+    );
+}
+
 crate::on_every_backend!(
+    a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in,
     admin_fields_require_the_admin_role,
     an_admin_sets_roles_that_the_next_access_token_carries,
     the_last_admin_cannot_lose_the_role_and_a_demotion_takes_effect_at_once,

@@ -225,16 +225,16 @@ fn assert_migrate_cycle(backend: crate::helpers::Backend) {
         String::from_utf8(output.stdout).unwrap()
     };
     migrate("up");
-    assert_eq!(migrate("status").matches("Applied").count(), 6);
+    assert_eq!(migrate("status").matches("Applied").count(), 7);
     migrate("down");
     let listing = migrate("status");
-    assert_eq!(listing.matches("Applied").count(), 5, "{listing}");
+    assert_eq!(listing.matches("Applied").count(), 6, "{listing}");
     assert!(
-        listing.contains("m20261123_000006_create_signing_keys"),
+        listing.contains("m20261123_000007_add_user_disabled_at"),
         "{listing}"
     );
     migrate("up");
-    assert_eq!(migrate("status").matches("Applied").count(), 6);
+    assert_eq!(migrate("status").matches("Applied").count(), 7);
     drop(database);
 }
 
