@@ -5,7 +5,7 @@ use chrono::Utc;
 use sea_orm::TransactionTrait;
 
 use super::principal::Principal;
-use super::service::{AuthService, ClientInfo, Registration, SignedIn};
+use super::service::{AuthService, ClientInfo, Registration, SignedIn, end_sessions};
 use super::throttle::{Standing, ThrottleKey};
 use super::{AuthError, UnauthenticatedReason};
 use crate::domain::{DEFAULT_ROLE, Email, Password};
@@ -15,7 +15,42 @@ use crate::store::{self, events::EventKind};
 /// `sessions.revoked_reason` of the sessions a password change ends.
 pub const PASSWORD_CHANGED_REASON: &str = "password_changed";
 
+/// A password checked under the account throttle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Checked {
+    /// Not checked: the address must wait this many seconds.
+    Throttled(u64),
+    Wrong,
+    Right,
+}
+
 impl AuthService {
+    /// Checks `password` against `hash` (`None`: an unknown account, checked
+    /// against a fallback so it takes as long), unless `key` must wait.
+    /// A failure is counted; a success forgets earlier failures (no write
+    /// when there were none).
+    async fn check_password(
+        &self,
+        key: &ThrottleKey,
+        password: &Password,
+        hash: Option<&str>,
+    ) -> Result<Checked, AuthError> {
+        let standing = self.throttle.standing(&self.db, key, Utc::now()).await?;
+        if let Standing::Waiting(retry_after) = standing {
+            return Ok(Checked::Throttled(retry_after));
+        }
+        if !self.hasher.verify(password, hash).await? {
+            self.throttle
+                .record_failure(&self.db, key, Utc::now())
+                .await?;
+            return Ok(Checked::Wrong);
+        }
+        if standing != Standing::Clear {
+            self.throttle.reset(&self.db, key).await?;
+        }
+        Ok(Checked::Right)
+    }
+
     /// Creates the account and signs it in.
     pub async fn register(
         &self,
@@ -83,8 +118,14 @@ impl AuthService {
         let user = store::users::find_by_email(&self.db, &email)
             .await
             .context("cannot look the user up")?;
-        let standing = self.throttle.standing(&self.db, &key, Utc::now()).await?;
-        if let Standing::Waiting(retry_after) = standing {
+        let checked = self
+            .check_password(
+                &key,
+                password,
+                user.as_ref().map(|u| u.password_hash.as_str()),
+            )
+            .await?;
+        if let Checked::Throttled(retry_after) = checked {
             let user_id = user.as_ref().map(|u| u.id);
             self.record(
                 &self.db,
@@ -98,16 +139,9 @@ impl AuthService {
             tracing::info!(?user_id, retry_after, "login throttled");
             return Err(AuthError::Throttled { retry_after });
         }
-        let verified = self
-            .hasher
-            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await?;
         let user = match user {
-            Some(user) if verified => user,
+            Some(user) if checked == Checked::Right => user,
             other => {
-                self.throttle
-                    .record_failure(&self.db, &key, Utc::now())
-                    .await?;
                 let detail = if other.is_some() {
                     "wrong_password"
                 } else {
@@ -127,10 +161,6 @@ impl AuthService {
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        // Most logins have no failures to forget: no write for them.
-        if standing != Standing::Clear {
-            self.throttle.reset(&self.db, &key).await?;
-        }
         // Said only after the right password, so it reveals nothing to a guesser.
         if user.disabled_at.is_some() {
             self.record(
@@ -177,8 +207,10 @@ impl AuthService {
             .context("cannot load the user")?
             .ok_or(gone.clone())?;
         let key = ThrottleKey::for_email(&user.email);
-        let standing = self.throttle.standing(&self.db, &key, Utc::now()).await?;
-        if let Standing::Waiting(retry_after) = standing {
+        let checked = self
+            .check_password(&key, current, Some(user.password_hash.as_str()))
+            .await?;
+        if let Checked::Throttled(retry_after) = checked {
             self.record(
                 &self.db,
                 EventKind::LoginThrottled,
@@ -190,14 +222,7 @@ impl AuthService {
             .await?;
             return Err(AuthError::Throttled { retry_after });
         }
-        if !self
-            .hasher
-            .verify(current, Some(user.password_hash.as_str()))
-            .await?
-        {
-            self.throttle
-                .record_failure(&self.db, &key, Utc::now())
-                .await?;
+        if checked == Checked::Wrong {
             self.record(
                 &self.db,
                 EventKind::PasswordChangeFailed,
@@ -209,9 +234,6 @@ impl AuthService {
             .await?;
             tracing::info!(user_id = %user.id, "password change refused: wrong current password");
             return Err(AuthError::WrongCurrentPassword);
-        }
-        if standing != Standing::Clear {
-            self.throttle.reset(&self.db, &key).await?;
         }
         let password_hash = self.hasher.hash(new).await?;
 
@@ -230,7 +252,7 @@ impl AuthService {
             .context("cannot load the session")?
             .filter(|session| session.revoked_at.is_none() && session.expires_at > now)
             .ok_or(gone)?;
-        let others = store::sessions::revoke(
+        let others = end_sessions(
             &tx,
             Selection::AllOfUser {
                 user_id: user.id,
@@ -239,14 +261,11 @@ impl AuthService {
             PASSWORD_CHANGED_REASON,
             now,
         )
-        .await
-        .context("cannot end the other sessions")?;
-        let mut ended = others.clone();
-        ended.push(session.id);
+        .await?;
         // This session's own earlier refresh tokens end; a fresh one begins.
-        store::refresh_tokens::revoke_for_sessions(&tx, &ended, now)
+        store::refresh_tokens::revoke_for_sessions(&tx, &[session.id], now)
             .await
-            .context("cannot revoke the refresh tokens")?;
+            .context("cannot revoke the session's refresh tokens")?;
         let row = self.next_refresh_row(&session, None, now);
         let row = store::refresh_tokens::insert(&tx, row)
             .await
@@ -271,9 +290,7 @@ impl AuthService {
         tx.commit()
             .await
             .context("cannot commit the password change")?;
-        for id in others.iter().copied() {
-            self.sessions.mark_revoked(id);
-        }
+        self.sessions_ended(&others);
         tracing::info!(user_id = %row.user_id, ended_sessions = others.len(), "password changed");
         Ok(signed_in)
     }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::AuthError;
 use super::principal::Principal;
-use super::service::{Account, AuthService, ClientInfo};
+use super::service::{Account, AuthService, ClientInfo, end_sessions};
 use crate::domain::{ADMIN_ROLE, Roles};
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
@@ -48,11 +48,7 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Ok(None);
         };
-        if store::users::count_with_role(&tx, ADMIN_ROLE)
-            .await
-            .context("cannot count the admins")?
-            == 0
-        {
+        if !an_admin_remains(&tx).await? {
             tx.rollback().await.context("cannot roll back")?;
             return Err(AuthError::LastAdmin);
         }
@@ -101,9 +97,7 @@ impl AuthService {
         tracing::info!(admin = %admin.user_id, user_id = %id, revoked = revoked.len(), "sessions revoked by an admin");
         Ok(revoked.len() as u64)
     }
-}
 
-impl AuthService {
     /// Disables user `id`: every session ends (access tokens included, on
     /// every instance within the session-status cache's 500 ms), and logins
     /// with the right password answer `ACCOUNT_DISABLED`. `None` when there
@@ -123,15 +117,11 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Ok(None);
         };
-        if store::users::count_with_role(&tx, ADMIN_ROLE)
-            .await
-            .context("cannot count the admins")?
-            == 0
-        {
+        if !an_admin_remains(&tx).await? {
             tx.rollback().await.context("cannot roll back")?;
             return Err(AuthError::LastAdmin);
         }
-        let revoked = store::sessions::revoke(
+        let revoked = end_sessions(
             &tx,
             Selection::AllOfUser {
                 user_id: id,
@@ -140,17 +130,11 @@ impl AuthService {
             USER_DISABLED_REASON,
             now,
         )
-        .await
-        .context("cannot end the user's sessions")?;
-        store::refresh_tokens::revoke_for_sessions(&tx, &revoked, now)
-            .await
-            .context("cannot revoke the user's refresh tokens")?;
+        .await?;
         self.record(&tx, EventKind::UserDisabled, Some(id), None, client, None)
             .await?;
         tx.commit().await.context("cannot commit the disabling")?;
-        for session in revoked.iter().copied() {
-            self.sessions.mark_revoked(session);
-        }
+        self.sessions_ended(&revoked);
         tracing::info!(admin = %admin.user_id, user_id = %id, ended_sessions = revoked.len(), "user disabled");
         Ok(Some(user.into()))
     }
@@ -177,4 +161,13 @@ impl AuthService {
         tracing::info!(admin = %admin.user_id, user_id = %id, "user enabled");
         Ok(Some(user.into()))
     }
+}
+
+/// Whether an enabled user with the admin role remains, as `tx` sees it
+/// (under [`store::Lock::Roles`], so no concurrent change slips past).
+async fn an_admin_remains(tx: &sea_orm::DatabaseTransaction) -> anyhow::Result<bool> {
+    let admins = store::users::count_with_role(tx, ADMIN_ROLE)
+        .await
+        .context("cannot count the admins")?;
+    Ok(admins > 0)
 }

@@ -221,34 +221,30 @@ impl AuthService {
         row: &refresh_token::Model,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<(refresh_token::Model, &'static str)>> {
-        let live = |r: &refresh_token::Model| r.used_at.is_none() && r.revoked_at.is_none();
-        let within_grace = self.within_grace(row, now);
-        match self.policy.reuse {
-            ReusePolicy::Forgiving if within_grace => {
-                let newest =
-                    store::refresh_tokens::find_current_for_session(&self.db, row.session_id)
-                        .await
-                        .context("cannot load the session's newest refresh token")?;
-                Ok(newest.map(|newest| (newest, "newest_within_grace")))
-            }
-            ReusePolicy::Forgiving if row.expires_at > now => {
-                let successor = store::refresh_tokens::find_successor(&self.db, row.jti)
-                    .await
-                    .context("cannot load the successor refresh token")?;
-                Ok(successor
-                    .filter(live)
-                    .map(|successor| (successor, "successor_never_used")))
-            }
-            ReusePolicy::Strict if within_grace => {
-                let successor = store::refresh_tokens::find_successor(&self.db, row.jti)
-                    .await
-                    .context("cannot load the successor refresh token")?;
-                Ok(successor
-                    .filter(live)
-                    .map(|successor| (successor, "retry_within_grace")))
-            }
-            ReusePolicy::Forgiving | ReusePolicy::Strict => Ok(None),
+        /// Which row of the chain a replay may get.
+        enum Answer {
+            Newest,
+            Successor,
         }
+        let (answer, detail) = match (self.policy.reuse, self.within_grace(row, now)) {
+            (ReusePolicy::Forgiving, true) => (Answer::Newest, "newest_within_grace"),
+            (ReusePolicy::Forgiving, false) if row.expires_at > now => {
+                (Answer::Successor, "successor_never_used")
+            }
+            (ReusePolicy::Strict, true) => (Answer::Successor, "retry_within_grace"),
+            (ReusePolicy::Forgiving | ReusePolicy::Strict, _) => return Ok(None),
+        };
+        let found = match answer {
+            Answer::Newest => {
+                store::refresh_tokens::find_current_for_session(&self.db, row.session_id).await
+            }
+            Answer::Successor => store::refresh_tokens::find_successor(&self.db, row.jti).await,
+        }
+        .context("cannot load the refresh token to answer with")?;
+        // Only a token nobody has used (or revoked) yet can be handed out.
+        Ok(found
+            .filter(|r| r.used_at.is_none() && r.revoked_at.is_none())
+            .map(|r| (r, detail)))
     }
 
     fn within_grace(&self, row: &refresh_token::Model, now: DateTime<Utc>) -> bool {

@@ -376,17 +376,18 @@ impl AuthService {
             .begin()
             .await
             .context("cannot begin a transaction")?;
-        let revoked = store::sessions::revoke(&tx, selection, reason, now)
-            .await
-            .context("cannot revoke sessions")?;
-        store::refresh_tokens::revoke_for_sessions(&tx, &revoked, now)
-            .await
-            .context("cannot revoke the sessions' refresh tokens")?;
+        let revoked = end_sessions(&tx, selection, reason, now).await?;
         tx.commit().await.context("cannot commit the revocation")?;
-        for id in &revoked {
+        self.sessions_ended(&revoked);
+        Ok(revoked)
+    }
+
+    /// Tells the status cache that `sessions` ended, once their ending is
+    /// committed, so their access tokens stop at once on this instance.
+    pub(super) fn sessions_ended(&self, sessions: &[Uuid]) {
+        for id in sessions {
             self.sessions.mark_revoked(*id);
         }
-        Ok(revoked)
     }
 
     /// Ends one session; `true` when this call did.
@@ -427,6 +428,24 @@ impl AuthService {
         .await
         .with_context(|| format!("cannot record the {} event", kind.as_str()))
     }
+}
+
+/// Ends the selected sessions and every refresh token of them on `db` (the
+/// caller's transaction); returns the ids ended. The caller tells the status
+/// cache after committing ([`AuthService::sessions_ended`]).
+pub(super) async fn end_sessions<C: ConnectionTrait>(
+    db: &C,
+    selection: store::sessions::Selection,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Uuid>> {
+    let ended = store::sessions::revoke(db, selection, reason, now)
+        .await
+        .context("cannot revoke sessions")?;
+    store::refresh_tokens::revoke_for_sessions(db, &ended, now)
+        .await
+        .context("cannot revoke the sessions' refresh tokens")?;
+    Ok(ended)
 }
 
 /// `at` without its fraction of a second, as JWT times are.

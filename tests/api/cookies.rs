@@ -247,7 +247,34 @@ async fn a_revoked_sessions_cookie_is_cleared() {
     );
 }
 
+async fn ending_the_current_session_by_id_clears_its_cookie() {
+    let app = spawn_app().await;
+    let browser = browser();
+    let (reply, _) = post(&browser, &app, REGISTER, registration("ada@example.com")).await;
+    let access = reply.ok("register")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sid = crate::helpers::claim_uuid(&access, "sid").to_string();
+    let response = browser
+        .post(app.url())
+        .bearer_auth(&access)
+        .json(&json!({ "query": "mutation($id: ID!) { revokeSession(id: $id) }", "variables": { "id": sid } }))
+        .send()
+        .await
+        .unwrap();
+    let cookies = set_cookies(&response);
+    assert_eq!(Reply::read(response).await.ok("revokeSession"), true);
+    assert!(
+        cookies.iter().any(|c| c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
+    let (reply, _) = post(&browser, &app, REFRESH, json!({})).await;
+    assert_eq!(reply.code(), Some("INVALID_REFRESH_TOKEN"));
+}
+
 crate::on_every_backend!(
+    ending_the_current_session_by_id_clears_its_cookie,
     a_browser_signs_up_refreshes_and_logs_out_with_the_cookie_alone,
     in_cookie_mode_the_refresh_token_never_reaches_javascript,
     in_body_mode_no_cookie_is_set_or_read,

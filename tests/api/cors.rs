@@ -132,6 +132,19 @@ async fn a_refused_origin_gets_a_json_error_naming_the_setting() {
     assert_eq!(header(&jwks, "access-control-allow-origin"), Some("*"));
     assert!(header(&jwks, "access-control-allow-credentials").is_none());
 
+    // Methods other than GET and POST are refused by name.
+    let response = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url())
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "DELETE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.code(), Some("CORS_METHOD_NOT_ALLOWED"));
+
     // A header nobody allowed is refused by name.
     let response = preflight(&app, "https://app.example.com", "content-type,x-secret").await;
     assert_eq!(response.status(), 403);

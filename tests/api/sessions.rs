@@ -234,7 +234,9 @@ async fn a_session_not_refreshed_within_the_idle_timeout_ends() {
     let tokens = app.signed_up().await;
     let session = app.sessions(&tokens.access).await;
     let listed = &session.ok("sessions")[0];
-    assert!(listed["idleExpiresAt"].as_str() < listed["expiresAt"].as_str());
+    let idle_ends = listed["idleExpiresAt"].as_str().expect("idleExpiresAt");
+    let ends = listed["expiresAt"].as_str().expect("expiresAt");
+    assert!(idle_ends < ends, "{idle_ends} before {ends}");
 
     // A refresh within the timeout keeps the session going...
     tokio::time::sleep(Duration::from_millis(1200)).await;
