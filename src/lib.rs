@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod operator;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

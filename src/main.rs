@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use authql::config::{Cli, Command, DatabaseSettings, Settings};
 use authql::startup::{self, Application};
-use authql::{graphql, telemetry};
+use authql::{graphql, operator, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_or_exit();
@@ -38,7 +38,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys { action } => {
             let settings = Settings::from_args(cli.settings)?;
-            startup::keys(&settings, action).await
+            operator::keys(&settings, action).await
+        }
+        Command::User { action } => {
+            let settings = Settings::from_args(cli.settings)?;
+            operator::users(&settings, action).await
         }
         Command::Serve => {
             let settings = Settings::from_args(cli.settings)?;

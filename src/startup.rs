@@ -11,9 +11,7 @@ use std::sync::Arc;
 
 use crate::auth::AuthService;
 use crate::auth::keys::Keyring;
-use crate::config::{
-    CleanupSettings, DatabaseSettings, KeysAction, MigrateAction, ServerLimits, Settings,
-};
+use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, ServerLimits, Settings};
 use crate::graphql::refresh_cookie::RefreshCookie;
 use crate::http::{self, GraphqlEndpoint};
 use crate::{graphql, store};
@@ -179,58 +177,6 @@ pub async fn migrate(database: &DatabaseSettings, action: MigrateAction) -> anyh
             {
                 println!("{:<48} {:?}", migration.name(), migration.status());
             }
-        }
-    }
-    Ok(())
-}
-
-/// `authql keys list|rotate|retire`.
-pub async fn keys(settings: &Settings, action: KeysAction) -> anyhow::Result<()> {
-    let db = store::connect_with_retry(&settings.database).await?;
-    if settings.database.migrate_on_start {
-        apply_migrations(&db).await?;
-    }
-    let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
-    let date = |at: Option<chrono::DateTime<Utc>>| {
-        at.map_or_else(
-            || "-".to_owned(),
-            |at| at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        )
-    };
-    match action {
-        KeysAction::List => {
-            println!(
-                "{:<43}  {:<5}  {:<9}  {:<20}  {:<20}  {:<20}  {:<20}",
-                "KID", "ALG", "STATE", "CREATED", "SIGNS FROM", "SIGNS UNTIL", "EXPIRES"
-            );
-            for key in keyring.list().await? {
-                println!(
-                    "{:<43}  {:<5}  {:<9}  {:<20}  {:<20}  {:<20}  {:<20}",
-                    key.kid,
-                    key.algorithm,
-                    key.state,
-                    date(Some(key.created_at)),
-                    date(Some(key.starts_signing_at)),
-                    date(key.stops_signing_at),
-                    date(key.expires_at),
-                );
-            }
-        }
-        KeysAction::Rotate => {
-            let kid = keyring.rotate().await?;
-            println!(
-                "published {kid}; it signs from {} (AUTHQL_KEY_PUBLISH_AHEAD)",
-                humantime::format_duration(settings.jwt.publish_ahead)
-            );
-        }
-        KeysAction::Retire { kid } => {
-            if !keyring.retire(&kid).await? {
-                anyhow::bail!("no key in use has the kid {kid}");
-            }
-            println!(
-                "retired {kid}: every instance stops trusting it within {} (AUTHQL_KEY_RELOAD_INTERVAL); sessions whose tokens it signed must sign in again",
-                humantime::format_duration(keyring.reload_interval())
-            );
         }
     }
     Ok(())

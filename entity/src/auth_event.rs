@@ -15,6 +15,9 @@ pub struct Model {
     pub user_agent: Option<String>,
     /// Why, for failures: never shown to clients.
     pub detail: Option<String>,
+    /// Who caused the event when not its user: an admin's user id, or
+    /// `operator` (the CLI).
+    pub actor: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -10,6 +10,7 @@ mod m20261122_000004_create_auth_events;
 mod m20261123_000005_create_login_throttles;
 mod m20261123_000006_create_signing_keys;
 mod m20261123_000007_add_user_disabled_at;
+mod m20261202_000008_add_auth_event_actor;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_login_throttles::Migration),
             Box::new(m20261123_000006_create_signing_keys::Migration),
             Box::new(m20261123_000007_add_user_disabled_at::Migration),
+            Box::new(m20261202_000008_add_auth_event_actor::Migration),
         ]
     }
 }

@@ -4,11 +4,12 @@ use anyhow::Context;
 use chrono::Utc;
 use sea_orm::TransactionTrait;
 
+use super::audit::Actor;
 use super::principal::Principal;
-use super::service::{AuthService, ClientInfo, Registration, SignedIn, end_sessions};
+use super::service::{Account, AuthService, ClientInfo, Registration, SignedIn, end_sessions};
 use super::throttle::{Standing, ThrottleKey};
 use super::{AuthError, UnauthenticatedReason};
-use crate::domain::{DEFAULT_ROLE, Email, Password};
+use crate::domain::{Email, Password, Roles};
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
 
@@ -58,6 +59,40 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         self.admit(client, "register").await?;
+        let (tx, user) = self.insert_account(&registration, Roles::default()).await?;
+        let signed_in = self
+            .start_session(&tx, user, client, EventKind::Registered, Utc::now())
+            .await?;
+        tx.commit()
+            .await
+            .context("cannot commit the registration")?;
+        Ok(signed_in)
+    }
+
+    /// Creates an account with `roles` for `actor` (the operator CLI), with
+    /// no session.
+    pub async fn create_account(
+        &self,
+        actor: Actor,
+        registration: Registration,
+        roles: Roles,
+        client: &ClientInfo,
+    ) -> Result<Account, AuthError> {
+        let (tx, user) = self.insert_account(&registration, roles).await?;
+        self.record_by(&tx, actor, EventKind::Registered, user.id, client, None)
+            .await?;
+        tx.commit().await.context("cannot commit the new account")?;
+        tracing::info!(%actor, user_id = %user.id, "account created");
+        Ok(user.into())
+    }
+
+    /// Hashes the password and inserts the user in a transaction the caller
+    /// completes; `EmailTaken` when the address is registered already.
+    async fn insert_account(
+        &self,
+        registration: &Registration,
+        roles: Roles,
+    ) -> Result<(sea_orm::DatabaseTransaction, entity::user::Model), AuthError> {
         let email = registration.email.as_str();
         // Spares the hash for the common case; the unique index decides races.
         if store::users::find_by_email(&self.db, email)
@@ -68,8 +103,6 @@ impl AuthService {
             return Err(AuthError::EmailTaken);
         }
         let password_hash = self.hasher.hash(&registration.password).await?;
-
-        let now = Utc::now();
         let tx = self
             .db
             .begin()
@@ -81,8 +114,8 @@ impl AuthService {
                 name: registration.name.as_str(),
                 email,
                 password_hash,
-                roles: vec![DEFAULT_ROLE.to_owned()],
-                now,
+                roles: roles.into_vec(),
+                now: Utc::now(),
             },
         )
         .await
@@ -93,13 +126,7 @@ impl AuthService {
                 AuthError::from(anyhow::Error::new(e).context("cannot insert the user"))
             }
         })?;
-        let signed_in = self
-            .start_session(&tx, user, client, EventKind::Registered, now)
-            .await?;
-        tx.commit()
-            .await
-            .context("cannot commit the registration")?;
-        Ok(signed_in)
+        Ok((tx, user))
     }
 
     /// Checks the credentials and opens a new session. An unknown e-mail and

@@ -1,15 +1,18 @@
-//! What an admin may do to other accounts: look one up, set its roles, end
-//! its sessions. Callers are checked for the admin role by the GraphQL guard;
-//! these functions only do the work and record it.
+//! What an admin (through the API) or the operator (through the CLI) may do
+//! to other accounts: find them, set their roles, end their sessions,
+//! disable and enable them. API callers are checked for the admin role by
+//! the GraphQL guard; these functions only do the work and record who did
+//! it.
 
 use anyhow::Context;
 use chrono::Utc;
 use uuid::Uuid;
 
 use super::AuthError;
-use super::principal::Principal;
+use super::audit::Actor;
 use super::service::{Account, AuthService, ClientInfo, end_sessions};
-use crate::domain::{ADMIN_ROLE, Roles};
+use crate::domain::{ADMIN_ROLE, Email, Roles};
+use crate::store::page::{Page, Slice};
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
 
@@ -27,12 +30,37 @@ impl AuthService {
             .map(Account::from))
     }
 
+    /// The account named by `key`: its id, or its e-mail address (in any
+    /// letter case).
+    pub async fn find_account(&self, key: &str) -> Result<Option<Account>, AuthError> {
+        let user = match key.trim().parse::<Uuid>() {
+            Ok(id) => store::users::find(&self.db, id).await,
+            Err(_) => {
+                store::users::find_by_email(&self.db, &Email::normalize_for_lookup(key)).await
+            }
+        };
+        Ok(user.context("cannot look the user up")?.map(Account::from))
+    }
+
+    /// A page of accounts, newest first; with `search`, those whose name or
+    /// e-mail address contains it, in any letter case.
+    pub async fn users(
+        &self,
+        search: Option<&str>,
+        page: Page,
+    ) -> Result<Slice<Account>, AuthError> {
+        let slice = store::users::list(&self.db, search, page)
+            .await
+            .context("cannot list the users")?;
+        Ok(slice.map(Account::from))
+    }
+
     /// Replaces the roles of user `id`; `None` when there is no such user.
     /// Refused with `LastAdmin` when it would leave nobody with the admin
     /// role. The new roles are in the user's next access token.
     pub async fn set_user_roles(
         &self,
-        admin: &Principal,
+        actor: Actor,
         id: Uuid,
         roles: Roles,
         client: &ClientInfo,
@@ -52,24 +80,24 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Err(AuthError::LastAdmin);
         }
-        self.record(
+        self.record_by(
             &tx,
+            actor,
             EventKind::RolesChanged,
-            Some(user.id),
-            None,
+            user.id,
             client,
             Some(&detail),
         )
         .await?;
         tx.commit().await.context("cannot commit the roles")?;
-        tracing::info!(admin = %admin.user_id, user_id = %user.id, roles = detail, "roles changed");
+        tracing::info!(%actor, user_id = %user.id, roles = detail, "roles changed");
         Ok(Some(user.into()))
     }
 
     /// Ends every session of user `id`; returns how many.
     pub async fn revoke_user_sessions(
         &self,
-        admin: &Principal,
+        actor: Actor,
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<u64, AuthError> {
@@ -84,17 +112,17 @@ impl AuthService {
             )
             .await?;
         if !revoked.is_empty() {
-            self.record(
+            self.record_by(
                 &self.db,
+                actor,
                 EventKind::SessionRevoked,
-                Some(id),
-                None,
+                id,
                 client,
-                Some("by_admin"),
+                Some(REVOKED_BY_ADMIN_REASON),
             )
             .await?;
         }
-        tracing::info!(admin = %admin.user_id, user_id = %id, revoked = revoked.len(), "sessions revoked by an admin");
+        tracing::info!(%actor, user_id = %id, revoked = revoked.len(), "sessions revoked by an admin");
         Ok(revoked.len() as u64)
     }
 
@@ -104,7 +132,7 @@ impl AuthService {
     /// is no such user; `LastAdmin` when no enabled admin would remain.
     pub async fn disable_user(
         &self,
-        admin: &Principal,
+        actor: Actor,
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<Option<Account>, AuthError> {
@@ -131,18 +159,18 @@ impl AuthService {
             now,
         )
         .await?;
-        self.record(&tx, EventKind::UserDisabled, Some(id), None, client, None)
+        self.record_by(&tx, actor, EventKind::UserDisabled, id, client, None)
             .await?;
         tx.commit().await.context("cannot commit the disabling")?;
         self.sessions_ended(&revoked);
-        tracing::info!(admin = %admin.user_id, user_id = %id, ended_sessions = revoked.len(), "user disabled");
+        tracing::info!(%actor, user_id = %id, ended_sessions = revoked.len(), "user disabled");
         Ok(Some(user.into()))
     }
 
     /// Enables user `id` again; `None` when there is no such user.
     pub async fn enable_user(
         &self,
-        admin: &Principal,
+        actor: Actor,
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<Option<Account>, AuthError> {
@@ -155,10 +183,10 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Ok(None);
         };
-        self.record(&tx, EventKind::UserEnabled, Some(id), None, client, None)
+        self.record_by(&tx, actor, EventKind::UserEnabled, id, client, None)
             .await?;
         tx.commit().await.context("cannot commit the enabling")?;
-        tracing::info!(admin = %admin.user_id, user_id = %id, "user enabled");
+        tracing::info!(%actor, user_id = %id, "user enabled");
         Ok(Some(user.into()))
     }
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod audit;
 mod error;
 mod ip_limit;
 pub mod keys;
@@ -15,6 +16,7 @@ mod sessions;
 mod throttle;
 pub mod tokens;
 
+pub use audit::{Actor, AuditEvent};
 pub use error::{AuthError, UnauthenticatedReason};
 pub use principal::{Bearer, Principal, RequestCredentials};
 pub use revocation::SessionStatusCache;

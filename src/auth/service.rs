@@ -402,32 +402,6 @@ impl AuthService {
             .await?;
         Ok(!revoked.is_empty())
     }
-
-    /// Writes an audit record.
-    pub async fn record<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        kind: EventKind,
-        user_id: Option<Uuid>,
-        session_id: Option<Uuid>,
-        client: &ClientInfo,
-        detail: Option<&str>,
-    ) -> anyhow::Result<()> {
-        store::events::record(
-            db,
-            store::events::NewEvent {
-                kind,
-                user_id,
-                session_id,
-                ip: client.ip.as_deref(),
-                user_agent: client.user_agent.as_deref(),
-                detail,
-                now: Utc::now(),
-            },
-        )
-        .await
-        .with_context(|| format!("cannot record the {} event", kind.as_str()))
-    }
 }
 
 /// Ends the selected sessions and every refresh token of them on `db` (the

@@ -101,6 +101,55 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Create, list, disable and enable users and set their roles.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+/// `authql user …`: the operator's account tools. A USER is named by its id
+/// or its e-mail address.
+#[derive(Clone, Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account. The password is asked for at the terminal, or
+    /// read as the first line of standard input; never give it as an
+    /// argument.
+    Create {
+        /// The e-mail address.
+        #[arg(long)]
+        email: String,
+        /// The display name.
+        #[arg(long)]
+        name: String,
+        /// A role besides `user` (repeatable), e.g. `--role admin`.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+    },
+    /// Replace a user's roles (`user` is always kept); they are in the
+    /// user's next access token.
+    SetRoles {
+        /// The user's id or e-mail address.
+        user: String,
+        /// The roles besides `user`; none leaves only `user`.
+        roles: Vec<String>,
+    },
+    /// Disable a user: every session ends at once, logins are refused.
+    Disable {
+        /// The user's id or e-mail address.
+        user: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// The user's id or e-mail address.
+        user: String,
+    },
+    /// List users, newest first.
+    List {
+        /// Only users whose name or e-mail address contains this text.
+        #[arg(long)]
+        query: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, Subcommand)]

@@ -45,6 +45,13 @@ impl Roles {
     }
 }
 
+/// A new account's roles: [`DEFAULT_ROLE`] alone.
+impl Default for Roles {
+    fn default() -> Self {
+        Self(vec![DEFAULT_ROLE.to_owned()])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

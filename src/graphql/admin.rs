@@ -8,8 +8,13 @@ use uuid::Uuid;
 use super::context;
 use super::errors::{ApiError, FieldErrors};
 use super::guards::HasRole;
+use super::pagination::{self, Paged};
 use super::types::User;
+use crate::auth::{Actor, Principal};
 use crate::domain::{ADMIN_ROLE, Roles};
+
+/// The longest `users(query:)` accepted.
+const MAX_SEARCH_CHARS: usize = 255;
 
 #[derive(Default)]
 pub struct AdminQuery;
@@ -28,6 +33,39 @@ impl AdminQuery {
             .map_err(ApiError::from)?;
         Ok(account.map(User::from))
     }
+
+    /// Every user, newest first, a page at a time. Requires the `admin`
+    /// role.
+    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many users (1 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            desc = "Only users whose name or e-mail address contains this text, in any letter case."
+        )]
+        query: Option<String>,
+    ) -> async_graphql::Result<Paged<User>> {
+        let search = query.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+        if search
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)
+        {
+            let mut fields = FieldErrors::default();
+            fields.add("query", format!("at most {MAX_SEARCH_CHARS} characters"));
+            return Err(ApiError::from(fields).into());
+        }
+        let continues = after.is_some();
+        let page = pagination::page(first, after).map_err(ApiError::from)?;
+        let users = context::service(ctx)?
+            .users(search.as_deref(), page)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(pagination::connection(users, continues, |account| {
+            (account.id, account.into())
+        }))
+    }
 }
 
 #[derive(Default)]
@@ -45,7 +83,7 @@ impl AdminMutation {
         #[graphql(desc = "The user's id.")] id: ID,
         #[graphql(desc = "Role names: 1 to 64 of a-z, 0-9, _ - : .")] roles: Vec<String>,
     ) -> async_graphql::Result<User> {
-        let principal = context::principal(ctx).await?;
+        let actor = admin(ctx).await?;
         let roles = Roles::parse(&roles).map_err(|message| {
             let mut fields = FieldErrors::default();
             fields.add("roles", message);
@@ -53,7 +91,7 @@ impl AdminMutation {
         })?;
         let id = parse_user_id(&id)?;
         let account = context::service(ctx)?
-            .set_user_roles(&principal, id, roles, &context::client(ctx))
+            .set_user_roles(actor, id, roles, &context::client(ctx))
             .await
             .map_err(ApiError::from)?
             .ok_or_else(unknown_user)?;
@@ -68,10 +106,10 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
     ) -> async_graphql::Result<i32> {
-        let principal = context::principal(ctx).await?;
+        let actor = admin(ctx).await?;
         let id = parse_user_id(&id)?;
         let revoked = context::service(ctx)?
-            .revoke_user_sessions(&principal, id, &context::client(ctx))
+            .revoke_user_sessions(actor, id, &context::client(ctx))
             .await
             .map_err(ApiError::from)?;
         Ok(i32::try_from(revoked).unwrap_or(i32::MAX))
@@ -87,10 +125,10 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
     ) -> async_graphql::Result<User> {
-        let principal = context::principal(ctx).await?;
+        let actor = admin(ctx).await?;
         let id = parse_user_id(&id)?;
         let account = context::service(ctx)?
-            .disable_user(&principal, id, &context::client(ctx))
+            .disable_user(actor, id, &context::client(ctx))
             .await
             .map_err(ApiError::from)?
             .ok_or_else(unknown_user)?;
@@ -105,10 +143,10 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
     ) -> async_graphql::Result<User> {
-        let principal = context::principal(ctx).await?;
+        let actor = admin(ctx).await?;
         let id = parse_user_id(&id)?;
         let account = context::service(ctx)?
-            .enable_user(&principal, id, &context::client(ctx))
+            .enable_user(actor, id, &context::client(ctx))
             .await
             .map_err(ApiError::from)?
             .ok_or_else(unknown_user)?;
@@ -124,4 +162,10 @@ fn unknown_user() -> ApiError {
 
 fn parse_user_id(id: &ID) -> Result<Uuid, ApiError> {
     id.parse::<Uuid>().map_err(|_| unknown_user())
+}
+
+/// The admin making the request, as the audit trail names them.
+async fn admin(ctx: &Context<'_>) -> Result<Actor, ApiError> {
+    let principal: Principal = context::principal(ctx).await?;
+    Ok(Actor::Admin(principal.user_id))
 }

@@ -2,10 +2,12 @@
 
 mod account;
 mod admin;
+mod audit;
 mod context;
 pub mod errors;
 mod guards;
 pub mod limits;
+mod pagination;
 pub mod refresh_cookie;
 mod session;
 pub mod types;
@@ -17,12 +19,14 @@ use crate::config::PasswordPolicy;
 use limits::DocumentLimits;
 use refresh_cookie::RefreshCookie;
 
-/// Queries: the signed-in user and their sessions; users, for admins.
+/// Queries: the signed-in user, their sessions and security events; users
+/// and the audit trail, for admins.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     account::AccountQuery,
     session::SessionQuery,
+    audit::AuditQuery,
     admin::AdminQuery,
 );
 

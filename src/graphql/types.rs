@@ -13,7 +13,7 @@ use crate::domain::{Email, Password, UserName};
 const TOKEN_TYPE: &str = "Bearer";
 
 /// A registered user.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct User {
     /// The user's unique id (a UUID).
     pub id: ID,

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod login_throttles;
 pub mod maintenance;
+pub mod page;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;

@@ -1,10 +1,12 @@
 use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
+
+use super::page::{self, Page, Slice};
 
 /// A user about to be inserted.
 pub struct NewUser<'a> {
@@ -104,4 +106,48 @@ pub async fn set_disabled<C: ConnectionTrait>(
         .exec_with_returning(db)
         .await?;
     Ok(updated.into_iter().next())
+}
+
+/// A page of users, newest first; with `search`, only those whose name or
+/// e-mail address contains it (case-insensitively; `%` and `_` match
+/// themselves).
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    search: Option<&str>,
+    page: Page,
+) -> Result<Slice<user::Model>, DbErr> {
+    let mut select = user::Entity::find();
+    if let Some(search) = search {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let like = || LikeExpr::new(pattern.clone()).escape('\\');
+        select = select.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(like()))
+                .add(Expr::col(user::Column::Email).like(like())),
+        );
+    }
+    page::read(db, select, "users", page).await
+}
+
+/// `text` with LIKE's wildcards and its escape character escaped.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_match_themselves() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(escape_like("ada"), "ada");
+    }
 }

@@ -1,5 +1,5 @@
 //! Roles and the admin API: the role guard, setting roles, the last admin,
-//! ending a user's sessions.
+//! ending a user's sessions, finding users a page at a time.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use crate::helpers::{PASSWORD, Reply, TestApp, Tokens, decode_jwt, spawn_app, ti
 
 /// Registers `email` with `roles` granted in the database, then signs in,
 /// so the tokens carry them.
-async fn signed_in_with_roles(app: &TestApp, email: &str, roles: &[&str]) -> Tokens {
+pub async fn signed_in_with_roles(app: &TestApp, email: &str, roles: &[&str]) -> Tokens {
     app.register("Admin", email, PASSWORD).await.ok("register");
     let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
     user::Entity::update_many()
@@ -23,7 +23,7 @@ async fn signed_in_with_roles(app: &TestApp, email: &str, roles: &[&str]) -> Tok
     Tokens::from_payload(app.login(email, PASSWORD).await.ok("login"))
 }
 
-async fn set_roles(app: &TestApp, bearer: &str, id: &str, roles: &[&str]) -> Reply {
+pub async fn set_roles(app: &TestApp, bearer: &str, id: &str, roles: &[&str]) -> Reply {
     app.graphql(
         "mutation($id: ID!, $roles: [String!]!) { setUserRoles(id: $id, roles: $roles) { id roles } }",
         json!({ "id": id, "roles": roles }),
@@ -252,7 +252,115 @@ async fn a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in() {
     );
 }
 
+/// `users(...)` with every field a client pages with.
+async fn users(app: &TestApp, bearer: &str, args: serde_json::Value) -> Reply {
+    app.graphql(
+        "query($first: Int, $after: String, $query: String) { users(first: $first, after: $after, query: $query) { \
+           totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } \
+           edges { cursor node { id name email roles } } nodes { id } } }",
+        args,
+        Some(bearer),
+    )
+    .await
+}
+
+async fn admins_page_through_users_and_find_them_by_name_or_email() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_roles(&app, "root@example.com", &["user", "admin"]).await;
+    let names = [
+        "Grace Hopper",
+        "Ada Lovelace",
+        "Alan Turing",
+        "100% Cotton",
+        "Edsger Dijkstra",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        app.register(name, &format!("person{i}@corp.example"), PASSWORD)
+            .await
+            .ok("register");
+    }
+
+    // Pages of two, newest first, until the end: every user exactly once.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let reply = users(&app, &admin.access, json!({ "first": 2, "after": after })).await;
+        let page = reply.ok("users");
+        assert_eq!(page["totalCount"], 6, "{page}");
+        assert_eq!(page["pageInfo"]["hasPreviousPage"], after.is_some());
+        let edges = page["edges"].as_array().unwrap();
+        assert!(edges.len() <= 2);
+        assert_eq!(page["nodes"].as_array().unwrap().len(), edges.len());
+        seen.extend(
+            edges
+                .iter()
+                .map(|e| e["node"]["name"].as_str().unwrap().to_owned()),
+        );
+        assert_eq!(
+            page["pageInfo"]["endCursor"],
+            edges.last().unwrap()["cursor"]
+        );
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    let mut expected: Vec<&str> = names.iter().rev().copied().collect();
+    expected.push("Admin");
+    assert_eq!(seen, expected);
+
+    // Search: name or e-mail, any letter case, wildcards taken literally.
+    let found = |reply: Reply| -> Vec<String> {
+        reply.ok("users")["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let lovelace = found(users(&app, &admin.access, json!({ "query": "LOVELACE" })).await);
+    assert_eq!(lovelace.len(), 1);
+    let reply = users(&app, &admin.access, json!({ "query": "Person3@CORP" })).await;
+    assert_eq!(reply.ok("users")["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(reply.ok("users")["totalCount"], 1);
+    let reply = users(&app, &admin.access, json!({ "query": "%" })).await;
+    assert_eq!(reply.ok("users")["edges"][0]["node"]["name"], "100% Cotton");
+    assert_eq!(reply.ok("users")["totalCount"], 1);
+    let reply = users(&app, &admin.access, json!({ "query": "nobody-like-this" })).await;
+    assert_eq!(reply.ok("users")["totalCount"], 0);
+    assert_eq!(
+        reply.ok("users")["pageInfo"]["endCursor"],
+        serde_json::Value::Null
+    );
+
+    // Bad arguments are input errors naming the argument.
+    for (args, field) in [
+        (json!({ "first": 0 }), "first"),
+        (json!({ "first": 101 }), "first"),
+        (json!({ "after": "not-a-cursor" }), "after"),
+        (json!({ "query": "x".repeat(256) }), "query"),
+    ] {
+        let reply = users(&app, &admin.access, args).await;
+        assert_eq!(reply.code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+        assert!(
+            reply.body["errors"][0]["extensions"]["fields"][field].is_string(),
+            "{}",
+            reply.body
+        );
+    }
+    // Not for users without the admin role.
+    let ada = Tokens::from_payload(
+        app.login("person1@corp.example", PASSWORD)
+            .await
+            .ok("login"),
+    );
+    let reply = users(&app, &ada.access, json!({})).await;
+    assert_eq!(reply.code(), Some("FORBIDDEN"));
+    assert_eq!(reply.body["data"], serde_json::Value::Null);
+}
+
 crate::on_every_backend!(
+    admins_page_through_users_and_find_them_by_name_or_email,
     a_disabled_user_is_signed_out_everywhere_and_cannot_sign_in,
     admin_fields_require_the_admin_role,
     an_admin_sets_roles_that_the_next_access_token_carries,

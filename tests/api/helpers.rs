@@ -243,6 +243,40 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs the `authql` binary with `args` against this server's database
+    /// and master key, as an operator would, with `stdin` as its standard
+    /// input (none: empty).
+    pub async fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut command = Command::new(env!("CARGO_BIN_EXE_authql"));
+        command
+            .env_clear()
+            .env("RUST_LOG", "warn")
+            .env("AUTHQL_DATABASE_URL", &self.settings.database.url)
+            .env("AUTHQL_MASTER_KEY", URL_SAFE_NO_PAD.encode(MASTER_KEY))
+            .env(
+                "AUTHQL_KEY_PUBLISH_AHEAD",
+                humantime::format_duration(self.settings.jwt.publish_ahead).to_string(),
+            )
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let input = stdin.unwrap_or_default().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut child = command.spawn().expect("authql starts");
+            let mut pipe = child.stdin.take().expect("stdin piped");
+            pipe.write_all(input.as_bytes()).expect("stdin written");
+            drop(pipe);
+            child.wait_with_output().expect("authql runs")
+        })
+        .await
+        .expect("the CLI finished")
+    }
+}
+
 /// A GraphQL response as a client sees it.
 #[derive(Debug)]
 pub struct Reply {

@@ -3,15 +3,14 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use entity::prelude::SigningKey;
 use entity::signing_key;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait, Set};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    MASTER_KEY, TestApp, decode_jwt, shared_secret, spawn_app, spawn_app_with,
-    spawn_instances_at_once, time_until,
+    TestApp, decode_jwt, shared_secret, spawn_app, spawn_app_with, spawn_instances_at_once,
+    time_until,
 };
 use authql::config::SigningAlgorithm;
 
@@ -48,36 +47,15 @@ impl TestApp {
     /// Runs `authql keys ARGS` against this server's database, as an
     /// operator would; its stdout, or a panic with its stderr.
     pub async fn keys_cli(&self, args: &[&str]) -> String {
-        let output = self.authql_cli(args, &self.master_key_text()).await;
+        let mut all = vec!["keys"];
+        all.extend_from_slice(args);
+        let output = self.cli(&all, None).await;
         assert!(
             output.status.success(),
             "authql keys {args:?} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    fn master_key_text(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(MASTER_KEY)
-    }
-
-    async fn authql_cli(&self, args: &[&str], master_key: &str) -> std::process::Output {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_authql"));
-        command
-            .env_clear()
-            .env("RUST_LOG", "warn")
-            .env("AUTHQL_DATABASE_URL", &self.settings.database.url)
-            .env("AUTHQL_MASTER_KEY", master_key)
-            .env(
-                "AUTHQL_KEY_PUBLISH_AHEAD",
-                humantime::format_duration(self.settings.jwt.publish_ahead).to_string(),
-            )
-            .arg("keys")
-            .args(args)
-            .stdin(std::process::Stdio::null());
-        tokio::task::spawn_blocking(move || command.output().expect("authql runs"))
-            .await
-            .expect("the CLI finished")
     }
 }
 
@@ -305,9 +283,7 @@ async fn retiring_the_signing_key_puts_a_new_one_in_its_place_at_once() {
         app.refresh(&tokens.refresh).await.code(),
         Some("INVALID_REFRESH_TOKEN")
     );
-    let output = app
-        .authql_cli(&["retire", &compromised], &app.master_key_text())
-        .await;
+    let output = app.cli(&["keys", "retire", &compromised], None).await;
     assert!(!output.status.success(), "retiring twice is an error");
 }
 

@@ -22,6 +22,7 @@ macro_rules! on_every_backend {
 pub(crate) use on_every_backend;
 
 mod admin;
+mod audit;
 mod cli;
 mod connections;
 mod cookies;
@@ -36,6 +37,7 @@ mod keys;
 mod login;
 mod logout;
 mod logs;
+mod operator;
 mod refresh;
 mod register;
 mod resource_server;

@@ -1,0 +1,218 @@
+//! The operator CLI (`authql user …`) against the server's real database,
+//! checked over HTTP as clients see its effects.
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, Tokens, decode_jwt, spawn_app, time_until};
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+impl TestApp {
+    /// `authql user ARGS`, which must succeed; its standard output.
+    async fn user_cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut all = vec!["user"];
+        all.extend_from_slice(args);
+        let output = self.cli(&all, stdin).await;
+        assert!(
+            output.status.success(),
+            "authql user {args:?} failed: {}",
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+
+    /// `authql user ARGS`, which must fail with one line on stderr that
+    /// contains `expected`.
+    async fn user_cli_refused(&self, args: &[&str], stdin: Option<&str>, expected: &str) {
+        let mut all = vec!["user"];
+        all.extend_from_slice(args);
+        let output = self.cli(&all, stdin).await;
+        let stderr = stderr(&output);
+        assert!(!output.status.success(), "expected a refusal: {args:?}");
+        assert!(stderr.contains(expected), "{stderr:?} lacks {expected:?}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+async fn the_operator_creates_the_first_admin_who_can_then_use_the_admin_api() {
+    let app = spawn_app().await;
+    let printed = app
+        .user_cli(
+            &[
+                "create",
+                "--email",
+                "Root@Example.com",
+                "--name",
+                "Root",
+                "--role",
+                "admin",
+            ],
+            Some(&format!("{PASSWORD}\n")),
+        )
+        .await;
+    assert!(printed.starts_with("created "), "{printed}");
+    assert!(printed.contains("root@example.com"), "{printed}");
+
+    let root = Tokens::from_payload(app.login("root@example.com", PASSWORD).await.ok("login"));
+    assert_eq!(
+        decode_jwt(&root.access).1["roles"],
+        json!(["user", "admin"])
+    );
+    let reply = app
+        .graphql(
+            "{ users { totalCount } auditEvents(kind: REGISTERED) { nodes { actor userAgent } } }",
+            json!({}),
+            Some(&root.access),
+        )
+        .await;
+    assert_eq!(reply.ok("users")["totalCount"], 1);
+    assert_eq!(
+        reply.ok("auditEvents")["nodes"][0],
+        json!({ "actor": "operator", "userAgent": "authql CLI" })
+    );
+
+    // The same rules as the API: the address is taken, the password policy
+    // holds, the password is never an argument.
+    app.user_cli_refused(
+        &["create", "--email", "root@example.com", "--name", "Again"],
+        Some(&format!("{PASSWORD}\n")),
+        "already registered",
+    )
+    .await;
+    app.user_cli_refused(
+        &["create", "--email", "weak@example.com", "--name", "Weak"],
+        Some("password\n"),
+        "the password",
+    )
+    .await;
+    app.user_cli_refused(
+        &["create", "--email", "empty@example.com", "--name", "Empty"],
+        None,
+        "no password on standard input",
+    )
+    .await;
+    app.user_cli_refused(
+        &[
+            "create",
+            "--email",
+            "arg@example.com",
+            "--name",
+            "Arg",
+            "--password",
+            PASSWORD,
+        ],
+        None,
+        "--password",
+    )
+    .await;
+    app.user_cli_refused(
+        &[
+            "create",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "Not A Role",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+        "is not a role name",
+    )
+    .await;
+    assert_eq!(
+        app.login("weak@example.com", "password").await.code(),
+        Some("INVALID_CREDENTIALS")
+    );
+}
+
+async fn the_operator_lists_sets_roles_disables_and_enables_users() {
+    let app = spawn_app().await;
+    let other = app.another_instance().await;
+    app.user_cli(
+        &[
+            "create",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Root",
+            "--role",
+            "admin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    )
+    .await;
+    app.register("Ada Lovelace", "ada@example.com", PASSWORD)
+        .await
+        .ok("register");
+    let ada = Tokens::from_payload(app.login("ada@example.com", PASSWORD).await.ok("login"));
+
+    let list = app.user_cli(&["list"], None).await;
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(lines[0].starts_with("ID"), "{list}");
+    assert!(lines[1].contains("ada@example.com") && lines[1].contains("Ada Lovelace"));
+    assert!(lines[2].contains("root@example.com") && lines[2].contains("user,admin"));
+    let found = app.user_cli(&["list", "--query", "LOVELACE"], None).await;
+    assert_eq!(found.lines().count(), 2, "{found}");
+
+    // Roles, by e-mail address: in Ada's next access token.
+    let printed = app
+        .user_cli(&["set-roles", "ADA@example.com", "editor"], None)
+        .await;
+    assert_eq!(printed.trim(), "ada@example.com: user, editor");
+    let next = Tokens::from_payload(app.refresh(&ada.refresh).await.ok("refresh"));
+    assert_eq!(
+        decode_jwt(&next.access).1["roles"],
+        json!(["user", "editor"])
+    );
+
+    // Disable, by id: Ada's live tokens stop on every instance within a
+    // second, and her login says why only after the right password.
+    other.me(Some(&next.access)).await.ok("me");
+    app.user_cli(&["disable", &ada.user_id], None).await;
+    let elapsed = time_until(Duration::from_secs(2), || async {
+        other.me(Some(&next.access)).await.reason() == Some("revoked")
+    })
+    .await
+    .expect("the other instance refuses the access token");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    assert_eq!(
+        app.refresh(&next.refresh).await.code(),
+        Some("INVALID_REFRESH_TOKEN")
+    );
+    assert_eq!(
+        app.login("ada@example.com", PASSWORD).await.code(),
+        Some("ACCOUNT_DISABLED")
+    );
+    let list = app.user_cli(&["list", "--query", "ada"], None).await;
+    assert!(
+        !list.lines().nth(1).unwrap().trim_end().ends_with('-'),
+        "{list}"
+    );
+
+    app.user_cli(&["enable", "ada@example.com"], None).await;
+    app.login("ada@example.com", PASSWORD).await.ok("login");
+
+    // The last admin stays, whoever asks; unknown users are named.
+    app.user_cli_refused(&["disable", "root@example.com"], None, "admin role")
+        .await;
+    app.user_cli_refused(&["set-roles", "root@example.com"], None, "admin role")
+        .await;
+    app.user_cli_refused(&["enable", "nobody@example.com"], None, "no user")
+        .await;
+    app.login("root@example.com", PASSWORD).await.ok("login");
+}
+
+crate::on_every_backend!(
+    the_operator_creates_the_first_admin_who_can_then_use_the_admin_api,
+    the_operator_lists_sets_roles_disables_and_enables_users,
+);
