@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::keys::Keyring;
-use crate::auth::{Account, Actor, AuthError, AuthService, ClientInfo, Registration};
+use crate::auth::{
+    Account, Actor, AuthError, AuthService, ClientInfo, FeedState, Registration, SessionStatusCache,
+};
 use crate::config::{KeysAction, Settings, UserAction};
 use crate::domain::{Email, Password, Roles, UserName};
 use crate::store::page::Page;
@@ -84,7 +86,13 @@ pub async fn keys(settings: &Settings, action: KeysAction) -> anyhow::Result<()>
 pub async fn users(settings: &Settings, action: UserAction) -> anyhow::Result<()> {
     let db = database(settings).await?;
     let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
-    let service = AuthService::new(db, Arc::clone(&keyring), settings).await?;
+    // Statuses are never asked here; the servers hear of changes through the
+    // revocation feed.
+    let sessions = SessionStatusCache::new(Arc::new(FeedState::new(
+        0,
+        settings.sessions.feed.stale_after,
+    )));
+    let service = AuthService::new(db, Arc::clone(&keyring), sessions, settings).await?;
     let client = ClientInfo {
         ip: None,
         user_agent: Some(CLI_AGENT.to_owned()),

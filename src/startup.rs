@@ -9,8 +9,9 @@ use tokio::net::TcpListener;
 
 use std::sync::Arc;
 
-use crate::auth::AuthService;
+use crate::auth::feed::RevocationFeed;
 use crate::auth::keys::Keyring;
+use crate::auth::{AuthService, FeedState, SessionStatusCache};
 use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, ServerLimits, Settings};
 use crate::graphql::refresh_cookie::RefreshCookie;
 use crate::http::{self, GraphqlEndpoint};
@@ -26,6 +27,7 @@ pub struct Application {
     cleanup: CleanupSettings,
     limits: ServerLimits,
     keyring: Arc<Keyring>,
+    feed: RevocationFeed,
 }
 
 impl Application {
@@ -35,7 +37,20 @@ impl Application {
             apply_migrations(&db).await?;
         }
         let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
-        let service = AuthService::new(db.clone(), Arc::clone(&keyring), &settings).await?;
+        let feed_settings = settings.sessions.feed;
+        let sessions = SessionStatusCache::new(Arc::new(FeedState::new(
+            RevocationFeed::start_position(&db).await?,
+            feed_settings.stale_after,
+        )));
+        let feed = RevocationFeed::new(
+            db.clone(),
+            sessions.clone(),
+            Arc::clone(&keyring),
+            feed_settings.poll_interval,
+            &settings.database.url,
+        );
+        let service =
+            AuthService::new(db.clone(), Arc::clone(&keyring), sessions, &settings).await?;
         let protection = &settings.protection;
         let refresh_cookie = RefreshCookie {
             transport: settings.sessions.transport,
@@ -83,6 +98,7 @@ impl Application {
             cleanup: settings.cleanup,
             limits: settings.protection.server,
             keyring,
+            feed,
         })
     }
 
@@ -91,15 +107,18 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then drains for up to 10 s. Expired
-    /// rows are cleaned up meanwhile.
+    /// Serves until SIGINT or SIGTERM, then drains for up to 10 s. The
+    /// revocation feed is followed, keys are kept current and expired rows
+    /// are cleaned up meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let cleanup = tokio::spawn(clean_up_periodically(self.db, self.cleanup));
         let keys = tokio::spawn(self.keyring.maintain());
+        let feed = tokio::spawn(self.feed.follow());
         let served =
             http::server::serve(self.listener, self.endpoint, self.limits, shutdown_signal()).await;
         cleanup.abort();
         keys.abort();
+        feed.abort();
         served
     }
 }
@@ -121,6 +140,7 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
                 sessions = deleted.sessions,
                 refresh_tokens = deleted.refresh_tokens,
                 login_throttles = deleted.login_throttles,
+                revocations = deleted.revocations,
                 "deleted expired rows"
             ),
             Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),

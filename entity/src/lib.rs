@@ -7,6 +7,7 @@ pub mod auth_event;
 pub mod login_throttle;
 pub mod prelude;
 pub mod refresh_token;
+pub mod revocation;
 pub mod session;
 pub mod signing_key;
 pub mod user;

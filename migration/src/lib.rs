@@ -11,6 +11,7 @@ mod m20261123_000005_create_login_throttles;
 mod m20261123_000006_create_signing_keys;
 mod m20261123_000007_add_user_disabled_at;
 mod m20261202_000008_add_auth_event_actor;
+mod m20261202_000009_create_revocations;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_signing_keys::Migration),
             Box::new(m20261123_000007_add_user_disabled_at::Migration),
             Box::new(m20261202_000008_add_auth_event_actor::Migration),
+            Box::new(m20261202_000009_create_revocations::Migration),
         ]
     }
 }

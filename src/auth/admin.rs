@@ -13,6 +13,7 @@ use super::audit::Actor;
 use super::service::{Account, AuthService, ClientInfo, end_sessions};
 use crate::domain::{ADMIN_ROLE, Email, Roles};
 use crate::store::page::{Page, Slice};
+use crate::store::revocations::Revoked;
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
 
@@ -80,6 +81,10 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Err(AuthError::LastAdmin);
         }
+        // Other instances reread the user's roles for the role guard.
+        store::revocations::append(&tx, &[Revoked::User(user.id)], Utc::now())
+            .await
+            .context("cannot append to the revocation feed")?;
         self.record_by(
             &tx,
             actor,
@@ -127,7 +132,7 @@ impl AuthService {
     }
 
     /// Disables user `id`: every session ends (access tokens included, on
-    /// every instance within the session-status cache's 500 ms), and logins
+    /// every instance as soon as it reads the revocation feed), and logins
     /// with the right password answer `ACCOUNT_DISABLED`. `None` when there
     /// is no such user; `LastAdmin` when no enabled admin would remain.
     pub async fn disable_user(
@@ -159,6 +164,9 @@ impl AuthService {
             now,
         )
         .await?;
+        store::revocations::append(&tx, &[Revoked::User(id)], now)
+            .await
+            .context("cannot append to the revocation feed")?;
         self.record_by(&tx, actor, EventKind::UserDisabled, id, client, None)
             .await?;
         tx.commit().await.context("cannot commit the disabling")?;

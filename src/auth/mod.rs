@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod error;
+pub mod feed;
 mod ip_limit;
 pub mod keys;
 pub mod password;
@@ -19,7 +20,7 @@ pub mod tokens;
 pub use audit::{Actor, AuditEvent};
 pub use error::{AuthError, UnauthenticatedReason};
 pub use principal::{Bearer, Principal, RequestCredentials};
-pub use revocation::SessionStatusCache;
+pub use revocation::{FeedState, SessionStatusCache};
 pub use service::{
     AccessToken, Account, AuthService, ClientInfo, Registration, SessionView, SignedIn,
 };

@@ -62,8 +62,8 @@ impl RequestCredentials {
 /// verified access token whose session is still live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
-    /// The user as read with the session's status: at most as old as that
-    /// answer (see [`super::revocation::PROPAGATION`]).
+    /// The user as read with the session's status, kept current by the
+    /// revocation feed (see [`super::revocation`]).
     pub account: Arc<Account>,
     pub user_id: Uuid,
     pub session_id: Uuid,

@@ -16,6 +16,7 @@ use super::tokens::{Grant, TokenKeys};
 use super::{AuthError, UnauthenticatedReason};
 use crate::config::{SessionPolicy, Settings, TokenLifetimes};
 use crate::domain::{Email, Password, UserName};
+use crate::store::revocations::Revoked;
 use crate::store::{self, events::EventKind};
 
 /// Where a request came from, for sessions and the audit trail.
@@ -136,10 +137,12 @@ impl std::fmt::Debug for AuthService {
 }
 
 impl AuthService {
-    /// The service on `db`, signing with `keyring`'s keys.
+    /// The service on `db`, signing with `keyring`'s keys, keeping session
+    /// statuses in `sessions` (which the revocation feed keeps current).
     pub async fn new(
         db: DatabaseConnection,
         keyring: Arc<Keyring>,
+        sessions: SessionStatusCache,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         Ok(Self {
@@ -148,7 +151,7 @@ impl AuthService {
             keys: TokenKeys::new(keyring, &settings.jwt, &settings.lifetimes),
             lifetimes: settings.lifetimes.try_into()?,
             policy: settings.sessions,
-            sessions: SessionStatusCache::default(),
+            sessions,
             throttle: AccountThrottle::new(&settings.protection.throttle),
             ip_limit: IpLimiter::new(
                 settings
@@ -405,8 +408,9 @@ impl AuthService {
 }
 
 /// Ends the selected sessions and every refresh token of them on `db` (the
-/// caller's transaction); returns the ids ended. The caller tells the status
-/// cache after committing ([`AuthService::sessions_ended`]).
+/// caller's transaction), and announces them on the revocation feed; returns
+/// the ids ended. The caller tells this instance's status cache after
+/// committing ([`AuthService::sessions_ended`]).
 pub(super) async fn end_sessions<C: ConnectionTrait>(
     db: &C,
     selection: store::sessions::Selection,
@@ -419,6 +423,11 @@ pub(super) async fn end_sessions<C: ConnectionTrait>(
     store::refresh_tokens::revoke_for_sessions(db, &ended, now)
         .await
         .context("cannot revoke the sessions' refresh tokens")?;
+    // Other instances stop the sessions' access tokens when they read this.
+    let announced: Vec<Revoked> = ended.iter().copied().map(Revoked::Session).collect();
+    store::revocations::append(db, &announced, now)
+        .await
+        .context("cannot append to the revocation feed")?;
     Ok(ended)
 }
 

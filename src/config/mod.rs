@@ -12,7 +12,7 @@ mod signing;
 pub use cors::{CorsSettings, DEFAULT_CORS_ALLOWED_HEADERS, DEVELOPMENT_CORS_ORIGINS};
 pub use protection::{HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings};
 pub use secret::development_secret_path;
-pub use sessions::{RefreshTransport, ReusePolicy, SessionPolicy, TokenLifetimes};
+pub use sessions::{FeedSettings, RefreshTransport, ReusePolicy, SessionPolicy, TokenLifetimes};
 pub use signing::{JwtSettings, MasterKey, Signing, SigningAlgorithm};
 
 use std::net::SocketAddr;

@@ -15,6 +15,8 @@ const REFRESH_TOKEN_TTL: &str = "7d";
 const SESSION_MAX_LIFETIME: &str = "30d";
 const SESSION_IDLE_TIMEOUT: &str = "7d";
 const REFRESH_REUSE_GRACE: &str = "5s";
+const REVOCATION_POLL_INTERVAL: &str = "250ms";
+const REVOCATION_STALE_AFTER: &str = "5s";
 
 /// What a refresh token presented after it was used does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -91,6 +93,14 @@ pub struct SessionArgs {
         global = true
     )]
     pub refresh_token_transport: RefreshTransport,
+    /// How often each instance reads the revocation feed (PostgreSQL also
+    /// announces each revocation at once).
+    #[arg(long, env = "AUTHQL_REVOCATION_POLL_INTERVAL", default_value = REVOCATION_POLL_INTERVAL, value_parser = parse_duration, global = true)]
+    pub revocation_poll_interval: Duration,
+    /// An instance that could not read the revocation feed for this long
+    /// checks every request against the database until it can again.
+    #[arg(long, env = "AUTHQL_REVOCATION_STALE_AFTER", default_value = REVOCATION_STALE_AFTER, value_parser = parse_duration, global = true)]
+    pub revocation_stale_after: Duration,
 }
 
 /// How long tokens and sessions live.
@@ -115,11 +125,30 @@ impl Default for TokenLifetimes {
     }
 }
 
-/// How refresh tokens behave beyond their lifetimes.
+/// How refresh tokens behave beyond their lifetimes, and how revocations
+/// reach every instance.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SessionPolicy {
     pub reuse: ReusePolicy,
     pub transport: RefreshTransport,
+    pub feed: FeedSettings,
+}
+
+/// Following the revocation feed.
+#[derive(Clone, Copy, Debug)]
+pub struct FeedSettings {
+    pub poll_interval: Duration,
+    /// Not caught up for longer than this: cached statuses are not trusted.
+    pub stale_after: Duration,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: duration(REVOCATION_POLL_INTERVAL),
+            stale_after: duration(REVOCATION_STALE_AFTER),
+        }
+    }
 }
 
 impl SessionArgs {
@@ -141,9 +170,21 @@ impl SessionArgs {
                 bail!("{name} must be at least 1s");
             }
         }
+        if self.revocation_poll_interval < Duration::from_millis(10) {
+            bail!("AUTHQL_REVOCATION_POLL_INTERVAL must be at least 10ms");
+        }
+        if self.revocation_stale_after <= self.revocation_poll_interval {
+            bail!(
+                "AUTHQL_REVOCATION_STALE_AFTER must be longer than AUTHQL_REVOCATION_POLL_INTERVAL"
+            );
+        }
         let policy = SessionPolicy {
             reuse: self.refresh_reuse_policy,
             transport: self.refresh_token_transport,
+            feed: FeedSettings {
+                poll_interval: self.revocation_poll_interval,
+                stale_after: self.revocation_stale_after,
+            },
         };
         Ok((lifetimes, policy))
     }
@@ -164,5 +205,7 @@ mod tests {
         let policy = SessionPolicy::default();
         assert_eq!(policy.reuse, ReusePolicy::Forgiving);
         assert_eq!(policy.transport, RefreshTransport::Both);
+        assert_eq!(policy.feed.poll_interval, Duration::from_millis(250));
+        assert_eq!(policy.feed.stale_after, Duration::from_secs(5));
     }
 }

@@ -11,6 +11,7 @@ pub struct Deleted {
     pub sessions: u64,
     pub refresh_tokens: u64,
     pub login_throttles: u64,
+    pub revocations: u64,
 }
 
 /// Deletes refresh tokens and sessions that expired before `cutoff`, and
@@ -38,9 +39,13 @@ pub async fn delete_expired<C: ConnectionTrait>(
         .exec(db)
         .await?
         .rows_affected;
+    // Followers read the feed within seconds; an instance that fell further
+    // behind reloads everything instead (see auth::feed).
+    let revocations = super::revocations::delete_before(db, cutoff).await?;
     Ok(Deleted {
         sessions,
         refresh_tokens,
         login_throttles,
+        revocations,
     })
 }

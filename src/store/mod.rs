@@ -6,6 +6,7 @@ pub mod login_throttles;
 pub mod maintenance;
 pub mod page;
 pub mod refresh_tokens;
+pub mod revocations;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;
@@ -157,15 +158,18 @@ pub enum Lock {
     SigningKeys,
     /// Role changes: the "one admin remains" check and the change are one step.
     Roles,
+    /// Appends to the revocation feed: positions commit in order.
+    Revocations,
 }
 
 impl Lock {
     /// The PostgreSQL advisory lock key.
-    fn key(self) -> i64 {
+    pub(crate) fn key(self) -> i64 {
         match self {
             Self::Migrations => 0x6175_7468_716c,
             Self::SigningKeys => 0x6175_7468_716b,
             Self::Roles => 0x6175_7468_7172,
+            Self::Revocations => 0x6175_7468_7276,
         }
     }
 }

@@ -142,7 +142,7 @@ async fn the_last_admin_cannot_lose_the_role_and_a_demotion_takes_effect_at_once
         .ok("user");
 
     // With a second admin, one may go; their still-valid token stops
-    // opening admin fields (within the session-status cache's 500 ms).
+    // opening admin fields (at once: the change is on the revocation feed).
     let second = signed_in_with_roles(&app, "second@example.com", &["user", "admin"]).await;
     set_roles(&app, &root.access, &second.user_id, &[])
         .await

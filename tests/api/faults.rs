@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, Reply, TestApp, Tokens, spawn_app_on, spawn_app_with, time_until};
+use crate::helpers::{
+    PASSWORD, Reply, TestApp, Tokens, spawn_app_on, spawn_app_on_with, spawn_app_with, time_until,
+};
 
 /// Whether this process runs as root (who may write read-only files and may
 /// not run PostgreSQL's servers).
@@ -216,6 +218,42 @@ async fn postgres_stopped_mid_run_fails_fast_and_recovers_with_every_session() {
     assert!(app.me(Some(&renewed.access)).await.ok("me")["id"].is_string());
     app.refresh(&second.refresh).await.ok("refresh");
     assert_eq!(app.healthz().await.0, 200);
+}
+
+#[tokio::test]
+#[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
+async fn with_postgres_gone_cached_sessions_are_refused_after_the_feed_bound() {
+    let cluster = Cluster::new();
+    let stale_after = Duration::from_secs(1);
+    let app = spawn_app_on_with(&cluster.url(), |settings| {
+        settings.sessions.feed.stale_after = stale_after;
+    })
+    .await;
+    let tokens = app.signed_up().await;
+    app.me(Some(&tokens.access)).await.ok("me");
+
+    cluster.stop();
+    let stopped = Instant::now();
+    // Past the bound nothing cached is trusted: without the database the
+    // token is refused, not honoured.
+    tokio::time::sleep(stale_after + Duration::from_millis(300)).await;
+    let reply = app.me(Some(&tokens.access)).await;
+    assert_internal_error_with_request_id(&reply);
+    assert!(stopped.elapsed() < stale_after + Duration::from_secs(4));
+
+    cluster.start();
+    let back = time_until(Duration::from_secs(8), || async {
+        app.me(Some(&tokens.access))
+            .await
+            .body
+            .get("errors")
+            .is_none()
+    })
+    .await;
+    assert!(
+        back.is_some(),
+        "the session works again once the database is back"
+    );
 }
 
 /// Makes a file unwritable for this process: `chattr +i` as root (who

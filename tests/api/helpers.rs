@@ -148,6 +148,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 /// A server on a database the test runs itself (a throwaway cluster): its
 /// URL is used as it is and nothing is created or dropped.
 pub async fn spawn_app_on(url: &str) -> TestApp {
+    spawn_app_on_with(url, |_| {}).await
+}
+
+/// [`spawn_app_on`] with settings `configure` may change first.
+pub async fn spawn_app_on_with(url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = Arc::new(TestDatabase {
         url: url.to_owned(),
         _dir: None,
@@ -155,6 +160,7 @@ pub async fn spawn_app_on(url: &str) -> TestApp {
     });
     let mut settings = default_settings(&database.url);
     settings.database.startup_retry = std::time::Duration::from_secs(5);
+    configure(&mut settings);
     start(settings, database).await
 }
 

@@ -41,6 +41,7 @@ mod operator;
 mod refresh;
 mod register;
 mod resource_server;
+mod revocation;
 mod schema;
 mod session;
 mod sessions;

@@ -253,6 +253,14 @@ impl Keyring {
         Ok(true)
     }
 
+    /// Rereads the key set now (another instance retired a key).
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        if matches!(self.source, Source::Shared) {
+            return Ok(());
+        }
+        self.load().await.map(|_| ())
+    }
+
     /// How often the set is reread.
     pub fn reload_interval(&self) -> Duration {
         self.reload_interval

@@ -7,7 +7,7 @@
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::signing_key;
-use sea_orm::{DatabaseConnection, TransactionTrait as _};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use super::material;
 use super::sealing::{Binding, Sealer};
@@ -87,8 +87,22 @@ pub async fn step(
     request: Request,
 ) -> anyhow::Result<Option<String>> {
     let tx = store::begin_locked(db, Lock::SigningKeys).await?;
-    let now = Utc::now();
-    let rows = store::signing_keys::all(&tx)
+    let created = step_in(&tx, sealer, schedule, request, Utc::now()).await?;
+    tx.commit()
+        .await
+        .context("cannot commit the key schedule")?;
+    Ok(created)
+}
+
+/// One step of the schedule in `tx`, which holds the signing keys' lock.
+async fn step_in(
+    tx: &DatabaseTransaction,
+    sealer: &Sealer,
+    schedule: &Schedule,
+    request: Request,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<String>> {
+    let rows = store::signing_keys::all(tx)
         .await
         .context("cannot read the signing keys")?;
     let newest = newest(&rows);
@@ -97,7 +111,7 @@ pub async fn step(
         let start = whole_seconds(start);
         if let Some(newest) = newest {
             store::signing_keys::schedule_end(
-                &tx,
+                tx,
                 &newest.kid,
                 start,
                 start + schedule.token_lifetime,
@@ -108,24 +122,24 @@ pub async fn step(
         let key = new_key(sealer, schedule.algorithm, now, start)?;
         tracing::info!(kid = %key.kid, algorithm = %key.algorithm, starts_signing_at = %start, "published a new signing key");
         created = Some(key.kid.clone());
-        store::signing_keys::insert(&tx, key)
+        store::signing_keys::insert(tx, key)
             .await
             .context("cannot store the new signing key")?;
     }
-    let deleted = store::signing_keys::delete_expired(&tx, now)
+    let deleted = store::signing_keys::delete_expired(tx, now)
         .await
         .context("cannot delete expired signing keys")?;
     if deleted > 0 {
         tracing::info!(deleted, "deleted expired signing keys");
     }
-    tx.commit()
-        .await
-        .context("cannot commit the key schedule")?;
     Ok(created)
 }
 
 /// Retires `kid`: trusted no more, its private key erased; if it was the
-/// key signing now, a new one signs at once. `false` if no such key.
+/// key signing now, a new one signs at once. One transaction under the keys'
+/// lock does both and announces the retirement on the revocation feed, so an
+/// instance that hears of it finds the new key in place. `false` if no such
+/// key.
 pub async fn retire(
     db: &DatabaseConnection,
     sealer: &Sealer,
@@ -133,22 +147,28 @@ pub async fn retire(
     kid: &str,
 ) -> anyhow::Result<bool> {
     let now = Utc::now();
-    let tx = db.begin().await.context("cannot begin a transaction")?;
+    let tx = store::begin_locked(db, Lock::SigningKeys).await?;
     let retired = store::signing_keys::retire(&tx, kid, now, now + schedule.token_lifetime)
         .await
         .context("cannot retire the signing key")?;
-    tx.commit().await.context("cannot commit the retirement")?;
     if !retired {
+        tx.rollback().await.context("cannot roll back")?;
         return Ok(false);
     }
-    tracing::warn!(kid, "signing key retired");
-    let rows = store::signing_keys::all(db)
+    let rows = store::signing_keys::all(&tx)
         .await
         .context("cannot read the signing keys")?;
     let signing_now = rows.iter().any(|k| in_use(k) && k.starts_signing_at <= now);
     if !signing_now {
-        step(db, sealer, schedule, Request::Replace).await?;
+        step_in(&tx, sealer, schedule, Request::Replace, now).await?;
     }
+    // Every instance reloads its keys when it reads this.
+    let announced = [store::revocations::Revoked::Key(kid.to_owned())];
+    store::revocations::append(&tx, &announced, now)
+        .await
+        .context("cannot append to the revocation feed")?;
+    tx.commit().await.context("cannot commit the retirement")?;
+    tracing::warn!(kid, "signing key retired");
     Ok(true)
 }
 

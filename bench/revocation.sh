@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The revocation feed's goals, one run per backend on one database:
+#  - guarded `me` with one session and spread over $SESSIONS sessions, each
+#    against `{ __typename }` on the same server (wrk -t1 -c32);
+#  - database transactions per second of an idle instance with 10 and with
+#    $SESSIONS cached sessions (PostgreSQL's own counter, pg_stat_database);
+#  - a logout on one instance seen by a second one, over $LOGOUTS logouts.
+#
+#   bash bench/revocation.sh
+#   BACKENDS=sqlite SESSIONS=2000 DURATION=5 bash bench/revocation.sh
+#
+# Needs wrk (installed when missing and apt-get is usable), curl, python3 and
+# for PostgreSQL a server at $BENCH_POSTGRES_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-10}"
+SESSIONS="${SESSIONS:-10000}"
+LOGOUTS="${LOGOUTS:-50}"
+BACKENDS="${BACKENDS:-sqlite postgres}"
+PG_ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+PORT="${BENCH_PORT:-18767}"
+SECOND_PORT=$((PORT + 1))
+URL="http://127.0.0.1:$PORT/graphql"
+MASTER_KEY="$(python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())")"
+PASSWORD="Correct horse battery staple 7"
+EMAIL="bench@example.com"
+WORK="$(mktemp -d)"
+RESULTS_DIR="bench/results"
+BIN="${CARGO_TARGET_DIR:-target}/release/authql"
+IDLE_WINDOW="${IDLE_WINDOW:-20}"
+mkdir -p "$RESULTS_DIR"
+source bench/lib.sh
+trap 'stop_servers; rm -rf "$WORK"' EXIT
+ensure_wrk
+
+echo "building the release binary" >&2
+cargo build --release --quiet --bin authql
+
+REGISTER_BODY=$(printf '{"query":"mutation($i: RegisterInput!) { register(input: $i) { accessToken } }","variables":{"i":{"name":"Bench","email":"%s","password":"%s","passwordConfirmation":"%s"}}}' "$EMAIL" "$PASSWORD" "$PASSWORD")
+LOGIN_BODY=$(printf '{"query":"mutation($i: LoginInput!) { login(input: $i) { accessToken } }","variables":{"i":{"email":"%s","password":"%s"}}}' "$EMAIL" "$PASSWORD")
+export LOGIN_BODY URL
+
+logins() { # n -> appends n access tokens to $WORK/tokens
+    seq 1 "$1" | xargs -P 8 -I{} sh -c \
+        'curl -sf "$URL" -H "content-type: application/json" -d "$LOGIN_BODY"; echo' |
+        python3 -c "import json,sys; [print(json.loads(l)['data']['login']['accessToken']) for l in sys.stdin if l.strip()]" \
+        >>"$WORK/tokens"
+}
+
+# PostgreSQL: transactions committed in database $1 over $IDLE_WINDOW
+# seconds, per second, less the two of this measurement. Backends report
+# their counts about once a second, so the figure is good to ±1/s.
+idle_rate() { # database-name
+    local count="select xact_commit from pg_stat_database where datname = '$1'"
+    sleep 2
+    local before after
+    before=$(psql "$PG_ADMIN_URL" -tAc "select pg_stat_force_next_flush()" -c "$count" | tail -n 1)
+    sleep "$IDLE_WINDOW"
+    after=$(psql "$PG_ADMIN_URL" -tAc "select pg_stat_force_next_flush()" -c "$count" | tail -n 1)
+    python3 -c "print(f'{($after - $before - 2) / $IDLE_WINDOW:.1f}')"
+}
+
+ROWS=()
+for backend in $BACKENDS; do
+    echo "== $backend" >&2
+    DB_URL=$(fresh_database "$backend" authql_bench_feed)
+    start_server "$DB_URL"
+    TOKEN=$(gql "$REGISTER_BODY" | json "d['data']['register']['accessToken']")
+    : >"$WORK/tokens"
+    logins 10
+    IDLE_FEW="n/a"
+    [ "$backend" = postgres ] && { echo "   idle, 10 sessions" >&2; IDLE_FEW=$(idle_rate authql_bench_feed); }
+    echo "   $SESSIONS logins" >&2
+    : >"$WORK/tokens"
+    logins "$SESSIONS"
+    [ "$(wc -l <"$WORK/tokens")" = "$SESSIONS" ] || { echo "only $(wc -l <"$WORK/tokens") logins succeeded" >&2; exit 1; }
+    echo "   { __typename }" >&2
+    TYPENAME=$(BODY='{"query":"{ __typename }"}' wrk_run 1 32 graphql.lua)
+    echo "   me, one session" >&2
+    ONE=$(BODY='{"query":"{ me { id email } }"}' TOKEN="$TOKEN" wrk_run 1 32 graphql.lua)
+    echo "   me, $SESSIONS sessions" >&2
+    MANY=$(TOKENS_FILE="$WORK/tokens" wrk_run 1 32 me_many.lua)
+    IDLE_MANY="n/a"
+    [ "$backend" = postgres ] && { echo "   idle, $SESSIONS sessions" >&2; IDLE_MANY=$(idle_rate authql_bench_feed); }
+    echo "   $LOGOUTS logouts seen by a second instance" >&2
+    start_server "$DB_URL" "$SECOND_PORT"
+    LATENCY=$(python3 bench/revocation_latency.py "$URL" "http://127.0.0.1:$SECOND_PORT/graphql" \
+        "$EMAIL" "$PASSWORD" "$LOGOUTS")
+    stop_servers
+    for result in "$TYPENAME" "$ONE" "$MANY"; do
+        [ "$(field "$result" errors)" = 0 ] || echo "warning: failed requests: $result" >&2
+    done
+    ROWS+=("$(python3 - "$backend" "$(field "$TYPENAME" rps)" "$(field "$ONE" rps)" "$(field "$MANY" rps)" \
+        "$IDLE_FEW" "$IDLE_MANY" "$(field "$LATENCY" p50_ms)" "$(field "$LATENCY" p99_ms)" "$(field "$LATENCY" max_ms)" <<'PY'
+import sys
+backend, typename, one, many, idle_few, idle_many, p50, p99, worst = sys.argv[1:]
+typename, one, many, p99 = float(typename), float(one), float(many), float(p99)
+bound = 1000 if backend == "sqlite" else 100
+mark = lambda ok: "met" if ok else "MISSED"
+print(f"| {backend} | {typename:.0f} | {one:.0f} | {one / typename:.2f} | {many:.0f} "
+      f"| **{many / typename:.2f}** ({mark(many / typename >= 0.6)}) | {idle_few} | {idle_many} "
+      f"| {p50} / **{p99:.1f}** / {worst} ({mark(p99 <= bound)}, goal ≤ {bound}) |")
+PY
+)")
+done
+
+{
+    echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "wrk -t1 -c32 over loopback, ${DURATION}s per measurement; $SESSIONS sessions = $SESSIONS logins of one user; EdDSA"
+    echo
+    echo "| backend | \`{ __typename }\` req/s | \`me\` req/s, 1 session | ratio | \`me\` req/s, $SESSIONS sessions | ratio (goal ≥ 0.6) | idle instance, transactions/s, 10 sessions | … $SESSIONS sessions | logout seen by another instance, ms p50 / p99 / max over $LOGOUTS |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+} | tee "$RESULTS_DIR/revocation.md"
