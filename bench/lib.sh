@@ -21,12 +21,13 @@ ensure_wrk() {
 }
 
 # Starts a production server on port $2 (default $PORT) against database $1
-# with the master key $MASTER_KEY; its pid is appended to SERVER_PIDS.
+# with the master key $MASTER_KEY, logging at $SERVER_LOG (default warn) to
+# $WORK/server-PORT.log; its pid is appended to SERVER_PIDS.
 SERVER_PIDS=()
 start_server() { # database-url [port]
     local port="${2:-$PORT}"
     AUTHQL_ENV=production AUTHQL_MASTER_KEY="$MASTER_KEY" AUTHQL_LISTEN="127.0.0.1:$port" \
-        AUTHQL_DATABASE_URL="$1" AUTHQL_DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
+        AUTHQL_DATABASE_URL="$1" AUTHQL_DATABASE_MAX_CONNECTIONS=16 RUST_LOG="${SERVER_LOG:-warn}" \
         AUTHQL_IP_CREDENTIAL_LIMIT=0 AUTHQL_HASHING_QUEUE=256 \
         "$BIN" >"$WORK/server-$port.log" 2>&1 &
     SERVER_PIDS+=($!)

@@ -19,14 +19,33 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use crate::config::DatabaseSettings;
 
 /// Connection options for either backend.
+///
+/// SQLite gets one connection that runs every statement in the order they
+/// were asked for (sqlx's pool is a fair queue), whatever
+/// `AUTHQL_DATABASE_MAX_CONNECTIONS` says. SQLite has a single writer; with
+/// several connections, concurrent writers wait in its busy handler, which
+/// sleeps and retries (a p99 of 400 ms for refresh rotations with 32 clients),
+/// while one connection queues them in order inside the process. Reads queue
+/// too, but the hot path (a session's status) is answered from memory (see
+/// `auth::revocation`), and SQLite statements take microseconds. Other
+/// processes on the same file still wait on the busy timeout.
 pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(settings.url.clone());
+    let max_connections = if is_sqlite(&settings.url) {
+        1
+    } else {
+        settings.max_connections
+    };
     options
-        .max_connections(settings.max_connections)
+        .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(settings.connect_timeout)
         .acquire_timeout(settings.acquire_timeout)
-        .sqlx_logging(false)
+        // Each statement's SQL (never its values) at debug level under
+        // `sqlx::query`; statements slower than a second as warnings.
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Debug)
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_secs(1))
         .map_sqlx_sqlite_opts(|opts| {
             // WAL lets readers run beside the one writer; writers queue on the
             // busy timeout instead of failing at once.
@@ -43,6 +62,11 @@ pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
             pool.after_connect(|connection, _| Box::pin(probe_sqlite_write(connection)))
         });
     options
+}
+
+/// Whether `url` names a SQLite database.
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
 }
 
 /// Fails when `connection` cannot write: rewriting the header's

@@ -17,7 +17,7 @@ fn captured_log() -> Arc<Mutex<Vec<u8>>> {
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         let installed = tracing_subscriber::fmt()
-            .with_env_filter("info,authql=trace,sea_orm=debug")
+            .with_env_filter("info,authql=trace,sea_orm=debug,sqlx::query=debug")
             .with_ansi(false)
             .with_writer(move || Sink(Arc::clone(&sink)))
             .try_init();
