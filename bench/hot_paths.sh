@@ -3,7 +3,8 @@
 #  - guarded `me` with one session and spread over $SESSIONS sessions, each
 #    against `{ __typename }` on the same server (wrk -t1 -c32);
 #  - database statements per second of an idle instance with 10 and with
-#    $SESSIONS cached sessions (its own statement log, sqlx::query=debug);
+#    $SESSIONS cached sessions (its own statement log,
+#    AUTHQL_DATABASE_LOG_STATEMENTS);
 #  - a logout on one instance seen by a second one, over $LOGOUTS logouts;
 #  - refresh rotations on $CHAINS chains at once, one connection each.
 #
@@ -68,7 +69,7 @@ for backend in $BACKENDS; do
     DB_URL=$(fresh_database "$backend" authql_bench_feed)
     # This instance logs its statements, to count those of an idle one; the
     # second one (for logouts and rotations) logs warnings only.
-    SERVER_LOG="warn,sqlx::query=debug" start_server "$DB_URL"
+    SERVER_LOG="warn,sqlx::query=info" AUTHQL_DATABASE_LOG_STATEMENTS=true start_server "$DB_URL"
     TOKEN=$(gql "$REGISTER_BODY" | json "d['data']['register']['accessToken']")
     : >"$WORK/tokens"
     logins 10

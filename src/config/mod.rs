@@ -233,6 +233,10 @@ pub struct SettingsArgs {
     /// Apply pending migrations when `serve` starts.
     #[arg(help_heading = "Database", long, env = "AUTHQL_MIGRATE_ON_START", default_value_t = defaults::MIGRATE_ON_START, action = clap::ArgAction::Set, global = true)]
     pub migrate_on_start: bool,
+    /// Log every database statement (its SQL, never its values) at info
+    /// level under `sqlx::query`; costs some throughput.
+    #[arg(help_heading = "Database", long, env = "AUTHQL_DATABASE_LOG_STATEMENTS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub database_log_statements: bool,
     /// How often expired sessions and refresh tokens are deleted.
     #[arg(help_heading = "Database", long, env = "AUTHQL_CLEANUP_INTERVAL", default_value = defaults::CLEANUP_INTERVAL, value_parser = parse_duration, global = true)]
     pub cleanup_interval: Duration,
@@ -313,6 +317,8 @@ pub struct DatabaseSettings {
     pub connect_timeout: Duration,
     pub startup_retry: Duration,
     pub migrate_on_start: bool,
+    /// Log every statement (`AUTHQL_DATABASE_LOG_STATEMENTS`).
+    pub log_statements: bool,
     /// How long a request waits for a connection: with the database down,
     /// requests fail after this instead of hanging.
     pub acquire_timeout: Duration,
@@ -326,6 +332,7 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("connect_timeout", &self.connect_timeout)
             .field("startup_retry", &self.startup_retry)
             .field("migrate_on_start", &self.migrate_on_start)
+            .field("log_statements", &self.log_statements)
             .field("acquire_timeout", &self.acquire_timeout)
             .finish()
     }
@@ -340,6 +347,7 @@ impl DatabaseSettings {
             connect_timeout: defaults::duration(defaults::DATABASE_CONNECT_TIMEOUT),
             startup_retry: defaults::duration(defaults::DATABASE_STARTUP_RETRY),
             migrate_on_start: defaults::MIGRATE_ON_START,
+            log_statements: false,
             acquire_timeout: defaults::duration(defaults::DATABASE_TIMEOUT),
         }
     }
@@ -351,6 +359,7 @@ impl DatabaseSettings {
             connect_timeout: args.database_connect_timeout,
             startup_retry: args.database_startup_retry,
             migrate_on_start: args.migrate_on_start,
+            log_statements: args.database_log_statements,
             acquire_timeout: args.database_timeout,
         }
     }

@@ -41,10 +41,10 @@ pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
         .min_connections(1)
         .connect_timeout(settings.connect_timeout)
         .acquire_timeout(settings.acquire_timeout)
-        // Each statement's SQL (never its values) at debug level under
-        // `sqlx::query`; statements slower than a second as warnings.
-        .sqlx_logging(true)
-        .sqlx_logging_level(log::LevelFilter::Debug)
+        // On request, each statement's SQL (never its values) under
+        // `sqlx::query`, and statements slower than a second as warnings.
+        .sqlx_logging(settings.log_statements)
+        .sqlx_logging_level(log::LevelFilter::Info)
         .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_secs(1))
         .map_sqlx_sqlite_opts(|opts| {
             // WAL lets readers run beside the one writer; writers queue on the
