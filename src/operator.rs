@@ -92,7 +92,8 @@ pub async fn users(settings: &Settings, action: UserAction) -> anyhow::Result<()
         0,
         settings.sessions.feed.stale_after,
     )));
-    let service = AuthService::new(db, Arc::clone(&keyring), sessions, settings).await?;
+    let service =
+        AuthService::new(db.clone(), db, Arc::clone(&keyring), sessions, settings).await?;
     let client = ClientInfo {
         ip: None,
         user_agent: Some(CLI_AGENT.to_owned()),

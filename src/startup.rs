@@ -36,21 +36,22 @@ impl Application {
         if settings.database.migrate_on_start {
             apply_migrations(&db).await?;
         }
+        let reads = store::connect_readers(&settings.database, &db).await?;
         let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
         let feed_settings = settings.sessions.feed;
         let sessions = SessionStatusCache::new(Arc::new(FeedState::new(
-            RevocationFeed::start_position(&db).await?,
+            RevocationFeed::start_position(&reads).await?,
             feed_settings.stale_after,
         )));
         let feed = RevocationFeed::new(
-            db.clone(),
+            reads.clone(),
             sessions.clone(),
             Arc::clone(&keyring),
             feed_settings.poll_interval,
             &settings.database.url,
         );
         let service =
-            AuthService::new(db.clone(), Arc::clone(&keyring), sessions, &settings).await?;
+            AuthService::new(db.clone(), reads, Arc::clone(&keyring), sessions, &settings).await?;
         let protection = &settings.protection;
         let refresh_cookie = RefreshCookie {
             transport: settings.sessions.transport,

@@ -36,7 +36,7 @@ impl AuthService {
         password: &Password,
         hash: Option<&str>,
     ) -> Result<Checked, AuthError> {
-        let standing = self.throttle.standing(&self.db, key, Utc::now()).await?;
+        let standing = self.throttle.standing(&self.reads, key, Utc::now()).await?;
         if let Standing::Waiting(retry_after) = standing {
             return Ok(Checked::Throttled(retry_after));
         }
@@ -95,7 +95,7 @@ impl AuthService {
     ) -> Result<(sea_orm::DatabaseTransaction, entity::user::Model), AuthError> {
         let email = registration.email.as_str();
         // Spares the hash for the common case; the unique index decides races.
-        if store::users::find_by_email(&self.db, email)
+        if store::users::find_by_email(&self.reads, email)
             .await
             .context("cannot look the e-mail address up")?
             .is_some()
@@ -142,7 +142,7 @@ impl AuthService {
         self.admit(client, "login").await?;
         let email = Email::normalize_for_lookup(email);
         let key = ThrottleKey::for_email(&email);
-        let user = store::users::find_by_email(&self.db, &email)
+        let user = store::users::find_by_email(&self.reads, &email)
             .await
             .context("cannot look the user up")?;
         let checked = self

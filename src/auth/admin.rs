@@ -50,7 +50,7 @@ impl AuthService {
         search: Option<&str>,
         page: Page,
     ) -> Result<Slice<Account>, AuthError> {
-        let slice = store::users::list(&self.db, search, page)
+        let slice = store::users::list(&self.reads, search, page)
             .await
             .context("cannot list the users")?;
         Ok(slice.map(Account::from))

@@ -140,7 +140,7 @@ impl AuthService {
         filter: EventFilter,
         page: Page,
     ) -> Result<Slice<AuditEvent>, AuthError> {
-        let slice = store::events::list(&self.db, filter, page)
+        let slice = store::events::list(&self.reads, filter, page)
             .await
             .context("cannot read the audit trail")?;
         Ok(Slice {

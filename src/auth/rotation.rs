@@ -68,7 +68,7 @@ impl AuthService {
         };
 
         let now = Utc::now();
-        let Some(mut row) = store::refresh_tokens::find(&self.db, claims.common.jti)
+        let Some(mut row) = store::refresh_tokens::find(&self.reads, claims.common.jti)
             .await
             .context("cannot load the refresh token")?
             .filter(|row| {
@@ -82,7 +82,7 @@ impl AuthService {
         if row.revoked_at.is_some() {
             return self.reject(&claims, "revoked", client).await;
         }
-        let (session, user) = match store::sessions::find_with_user(&self.db, row.session_id)
+        let (session, user) = match store::sessions::find_with_user(&self.reads, row.session_id)
             .await
             .context("cannot load the session")?
         {
@@ -111,7 +111,7 @@ impl AuthService {
                 return Ok(signed_in);
             }
             // Another request rotated it first: decide on the row as it is now.
-            row = store::refresh_tokens::find(&self.db, claims.common.jti)
+            row = store::refresh_tokens::find(&self.reads, claims.common.jti)
                 .await
                 .context("cannot reload the refresh token")?
                 .context("a refresh token row vanished during rotation")?;
@@ -236,9 +236,9 @@ impl AuthService {
         };
         let found = match answer {
             Answer::Newest => {
-                store::refresh_tokens::find_current_for_session(&self.db, row.session_id).await
+                store::refresh_tokens::find_current_for_session(&self.reads, row.session_id).await
             }
-            Answer::Successor => store::refresh_tokens::find_successor(&self.db, row.jti).await,
+            Answer::Successor => store::refresh_tokens::find_successor(&self.reads, row.jti).await,
         }
         .context("cannot load the refresh token to answer with")?;
         // Only a token nobody has used (or revoked) yet can be handed out.

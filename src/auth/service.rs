@@ -117,7 +117,11 @@ impl TryFrom<TokenLifetimes> for Lifetimes {
 
 /// authql's authentication logic: one per process, shared by every request.
 pub struct AuthService {
+    /// Every write, and reads that must see them in the same transaction.
     pub(super) db: DatabaseConnection,
+    /// Reads of committed rows: beside the writer on SQLite (see
+    /// [`store::connect_readers`]).
+    pub(super) reads: DatabaseConnection,
     pub(super) hasher: PasswordHasher,
     pub(super) keys: TokenKeys,
     pub(super) lifetimes: Lifetimes,
@@ -141,12 +145,14 @@ impl AuthService {
     /// statuses in `sessions` (which the revocation feed keeps current).
     pub async fn new(
         db: DatabaseConnection,
+        reads: DatabaseConnection,
         keyring: Arc<Keyring>,
         sessions: SessionStatusCache,
         settings: &Settings,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             db,
+            reads,
             hasher: PasswordHasher::new(&settings.protection.hashing).await?,
             keys: TokenKeys::new(keyring, &settings.jwt, &settings.lifetimes),
             lifetimes: settings.lifetimes.try_into()?,
@@ -187,7 +193,7 @@ impl AuthService {
             .verify_access(token)
             .await
             .map_err(access_token_error)?;
-        match self.sessions.status(&self.db, claims.common.sid).await? {
+        match self.sessions.status(&self.reads, claims.common.sid).await? {
             SessionStatus::Revoked => {
                 Err(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
             }
@@ -204,7 +210,7 @@ impl AuthService {
 
     /// The session the principal's access token belongs to.
     pub async fn session(&self, principal: &Principal) -> Result<SessionView, AuthError> {
-        store::sessions::find(&self.db, principal.session_id)
+        store::sessions::find(&self.reads, principal.session_id)
             .await
             .context("cannot load the session")?
             .map(|session| self.view(session, principal))

@@ -127,7 +127,7 @@ impl AuthService {
             TokenError::Misused => AuthError::TokenMisused,
             _ => AuthError::InvalidRefreshToken,
         })?;
-        let known = store::refresh_tokens::find(&self.db, claims.common.jti)
+        let known = store::refresh_tokens::find(&self.reads, claims.common.jti)
             .await
             .context("cannot load the refresh token")?
             .is_some_and(|row| row.session_id == claims.common.sid && row.revoked_at.is_none());
@@ -145,12 +145,12 @@ impl AuthService {
     ) -> Result<AccessToken, AuthError> {
         let revoked = AuthError::Unauthenticated(UnauthenticatedReason::Revoked);
         // The user is read afresh: its roles now go into the new token.
-        let (session, user) = store::sessions::find_with_user(&self.db, principal.session_id)
+        let (session, user) = store::sessions::find_with_user(&self.reads, principal.session_id)
             .await
             .context("cannot load the session")?
             .filter(|(session, _)| session.revoked_at.is_none())
             .ok_or(revoked)?;
-        let current = store::refresh_tokens::find_current_for_session(&self.db, session.id)
+        let current = store::refresh_tokens::find_current_for_session(&self.reads, session.id)
             .await
             .context("cannot load the session's refresh token")?
             .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))?;

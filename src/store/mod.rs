@@ -18,17 +18,17 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::config::DatabaseSettings;
 
-/// Connection options for either backend.
+/// Connection options for either backend: on SQLite, of the one connection
+/// that runs every write.
 ///
-/// SQLite gets one connection that runs every statement in the order they
-/// were asked for (sqlx's pool is a fair queue), whatever
-/// `AUTHQL_DATABASE_MAX_CONNECTIONS` says. SQLite has a single writer; with
-/// several connections, concurrent writers wait in its busy handler, which
-/// sleeps and retries (a p99 of 400 ms for refresh rotations with 32 clients),
-/// while one connection queues them in order inside the process. Reads queue
-/// too, but the hot path (a session's status) is answered from memory (see
-/// `auth::revocation`), and SQLite statements take microseconds. Other
-/// processes on the same file still wait on the busy timeout.
+/// SQLite gets one such connection, whatever `AUTHQL_DATABASE_MAX_CONNECTIONS`
+/// says: it runs statements in the order they were asked for (sqlx's pool is
+/// a fair queue). SQLite has a single writer; with several writing
+/// connections, concurrent writers wait in its busy handler, which sleeps and
+/// retries (a p99 of 400 ms and more for refresh rotations with 32 clients),
+/// while one connection queues them in order inside the process. Reads on
+/// the hot paths go to a pool of readers beside it ([`connect_readers`]).
+/// Other processes on the same file still wait on the busy timeout.
 pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(settings.url.clone());
     let max_connections = if is_sqlite(&settings.url) {
@@ -127,6 +127,37 @@ pub async fn health(db: &DatabaseConnection, settings: &DatabaseSettings) -> Hea
         }
         Err(_) => Health::ReadOnly,
     }
+}
+
+/// Connections for reads that need not see the caller's own uncommitted
+/// writes: on SQLite a pool of `AUTHQL_DATABASE_MAX_CONNECTIONS` beside the
+/// writer (WAL lets them read while it writes), on PostgreSQL `writes`
+/// itself.
+pub async fn connect_readers(
+    settings: &DatabaseSettings,
+    writes: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if !is_sqlite(&settings.url) {
+        return Ok(writes.clone());
+    }
+    let mut options = ConnectOptions::new(settings.url.clone());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(1)
+        .connect_timeout(settings.connect_timeout)
+        .acquire_timeout(settings.acquire_timeout)
+        .sqlx_logging(settings.log_statements)
+        .sqlx_logging_level(log::LevelFilter::Info)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(options).await.with_context(|| {
+        format!(
+            "cannot open readers of the database at {}",
+            redact_url(&settings.url)
+        )
+    })
 }
 
 /// Opens a pool to the database, once.

@@ -168,10 +168,7 @@ async fn no_password_or_token_reaches_the_log() {
     let text = String::from_utf8_lossy(&log.lock().expect("log lock")).into_owned();
     assert!(text.contains("login failed"), "the capture works");
     assert!(text.contains("login throttled"), "the capture works");
-    assert!(
-        text.contains("sqlx::query"),
-        "statements are logged"
-    );
+    assert!(text.contains("sqlx::query"), "statements are logged");
     assert!(
         text.lines()
             .any(|line| line.contains("cross-origin request refused") && line.contains(&refused)),
