@@ -215,8 +215,8 @@ pub struct SettingsArgs {
         global = true
     )]
     pub environment: Environment,
-    /// Most database connections this instance keeps open (PostgreSQL; SQLite
-    /// always uses one, so its writes queue in order).
+    /// Most database connections this instance keeps open (on SQLite, for
+    /// reads: one more does every write, so writes queue in order).
     #[arg(help_heading = "Database", 
         long,
         env = "AUTHQL_DATABASE_MAX_CONNECTIONS",
