@@ -28,7 +28,7 @@ trap cleanup EXIT
 cargo build --release --quiet --bin authql
 AUTHQL_ENV=production AUTHQL_MASTER_KEY="$(python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())")" \
     AUTHQL_LISTEN="127.0.0.1:$PORT" AUTHQL_DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc" \
-    AUTHQL_IP_CREDENTIAL_LIMIT=0 RUST_LOG=warn target/release/authql >"$WORK/server.log" 2>&1 &
+    AUTHQL_IP_CREDENTIAL_LIMIT=0 RUST_LOG=warn "${CARGO_TARGET_DIR:-target}"/release/authql >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break

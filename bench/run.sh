@@ -33,28 +33,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v wrk >/dev/null; then
-    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-        echo "installing wrk (Debian package)" >&2
-        apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
-    else
-        echo "wrk is needed: install the Debian/Ubuntu package 'wrk' (or build it from source) and re-run" >&2
-        exit 1
-    fi
-fi
+source bench/lib.sh
+ensure_wrk
 
 echo "building the release binary and the hash timer" >&2
 cargo build --release --quiet --bin authql --example hash_cost
-BIN=target/release/authql
+BIN="${CARGO_TARGET_DIR:-target}/release/authql"
 CORES=$(nproc)
-
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
-gql() { # body [token]
-    local auth=()
-    [ -n "${2:-}" ] && auth=(-H "authorization: Bearer $2")
-    curl -sf "$URL" -H 'content-type: application/json' "${auth[@]}" -d "$1"
-}
 
 start_server() { # database-url
     AUTHQL_ENV=production AUTHQL_MASTER_KEY="$MASTER_KEY" AUTHQL_LISTEN="127.0.0.1:$PORT" \
@@ -83,10 +68,6 @@ wrk_run() { # threads connections script [extra wrk args...] -> RESULT line
         grep '^RESULT'
 }
 
-field() { # RESULT-line key
-    sed -E "s/.*$2=([0-9.]+).*/\1/" <<<"$1"
-}
-
 check_errors() { # name RESULT-line
     local errors
     errors=$(field "$2" errors)
@@ -104,7 +85,7 @@ TYPENAME_BODY='{"query":"{ __typename }"}'
 ME_BODY='{"query":"{ me { id email } }"}'
 
 echo "timing one argon2id hash" >&2
-read -r HASH_MS PARALLEL_HASHES < <(target/release/examples/hash_cost)
+read -r HASH_MS PARALLEL_HASHES < <("${CARGO_TARGET_DIR:-target}"/release/examples/hash_cost)
 CEILING=$(python3 -c "print(round($CORES / ($HASH_MS / 1000), 1))")
 
 ROWS=()

@@ -31,19 +31,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { echo "wrk is needed (Debian package 'wrk'); bench/run.sh installs it" >&2; exit 1; }
+source bench/lib.sh
+ensure_wrk
 
 echo "building the release binary and the JWT timer" >&2
 cargo build --release --quiet --bin authql --example jwt_cost
-BIN=target/release/authql
-
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
-gql() { # body [token]
-    local auth=()
-    [ -n "${2:-}" ] && auth=(-H "authorization: Bearer $2")
-    curl -sf "$URL" -H 'content-type: application/json' "${auth[@]}" -d "$1"
-}
+BIN="${CARGO_TARGET_DIR:-target}/release/authql"
 
 start_server() { # database-url algorithm
     local signing=()
@@ -75,8 +68,8 @@ wrk_run() { # script -> RESULT line
     wrk -t2 -c16 -d"${DURATION}s" --timeout 10s -s "bench/lua/$1" "$URL" | grep '^RESULT'
 }
 
-rps() { sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$1"; }
-errors() { sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$1"; }
+rps() { field "$1" rps; }
+errors() { field "$1" errors; }
 
 REGISTER_BODY=$(printf '{"query":"mutation($i: RegisterInput!) { register(input: $i) { accessToken } }","variables":{"i":{"name":"Bench","email":"bench@example.com","password":"%s","passwordConfirmation":"%s"}}}' "$PASSWORD" "$PASSWORD")
 LOGIN_BODY=$(printf '{"query":"mutation($i: LoginInput!) { login(input: $i) { accessToken } }","variables":{"i":{"email":"bench@example.com","password":"%s"}}}' "$PASSWORD")
@@ -125,7 +118,7 @@ EOF
 done
 
 echo "timing one sign and one verify per algorithm" >&2
-COSTS=$(target/release/examples/jwt_cost)
+COSTS=$("${CARGO_TARGET_DIR:-target}"/release/examples/jwt_cost)
 
 {
     echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
