@@ -137,7 +137,10 @@ pub async fn connect_readers(
     settings: &DatabaseSettings,
     writes: &DatabaseConnection,
 ) -> anyhow::Result<DatabaseConnection> {
-    if !is_sqlite(&settings.url) {
+    // An in-memory SQLite database exists once per connect call: readers of
+    // their own would see another, empty one.
+    let in_memory = settings.url.contains(":memory:") || settings.url.contains("mode=memory");
+    if !is_sqlite(&settings.url) || in_memory {
         return Ok(writes.clone());
     }
     let mut options = ConnectOptions::new(settings.url.clone());
