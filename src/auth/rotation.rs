@@ -159,9 +159,11 @@ impl AuthService {
             None,
         )
         .await?;
-        let signed_in = self.sign_pair(&next, user.clone())?;
         tx.commit().await.context("cannot commit the rotation")?;
-        Ok(Some(signed_in))
+        // Signed after the commit, so the writer is not held meanwhile. Were
+        // signing to fail, the client's retry of the same token would get
+        // this successor (see the reuse policy).
+        Ok(Some(self.sign_pair(&next, user.clone())?))
     }
 
     /// A used token presented again: the pair the reuse policy allows, or
