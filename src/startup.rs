@@ -9,9 +9,9 @@ use tokio::net::TcpListener;
 
 use std::sync::Arc;
 
+use crate::auth::AuthService;
 use crate::auth::feed::RevocationFeed;
 use crate::auth::keys::Keyring;
-use crate::auth::{AuthService, FeedState, SessionStatusCache};
 use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, ServerLimits, Settings};
 use crate::graphql::refresh_cookie::RefreshCookie;
 use crate::http::{self, GraphqlEndpoint};
@@ -38,18 +38,13 @@ impl Application {
         }
         let reads = store::connect_readers(&settings.database, &db).await?;
         let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
-        let feed_settings = settings.sessions.feed;
-        let sessions = SessionStatusCache::new(Arc::new(FeedState::new(
-            RevocationFeed::start_position(&reads).await?,
-            feed_settings.stale_after,
-        )));
-        let feed = RevocationFeed::new(
+        let (feed, sessions) = RevocationFeed::start(
             reads.clone(),
-            sessions.clone(),
             Arc::clone(&keyring),
-            feed_settings.poll_interval,
+            settings.sessions.feed,
             &settings.database.url,
-        );
+        )
+        .await?;
         let service =
             AuthService::new(db.clone(), reads, Arc::clone(&keyring), sessions, &settings).await?;
         let protection = &settings.protection;

@@ -164,9 +164,6 @@ impl AuthService {
             now,
         )
         .await?;
-        store::revocations::append(&tx, &[Revoked::User(id)], now)
-            .await
-            .context("cannot append to the revocation feed")?;
         self.record_by(&tx, actor, EventKind::UserDisabled, id, client, None)
             .await?;
         tx.commit().await.context("cannot commit the disabling")?;

@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 
 use super::keys::Keyring;
 use super::revocation::{FeedState, SessionStatusCache};
+use crate::config::FeedSettings;
 use crate::store::revocations::{self, Revoked};
 
 /// Rows read per query while catching up.
@@ -35,30 +36,30 @@ pub struct RevocationFeed {
 }
 
 impl RevocationFeed {
-    /// The position to follow from: the feed's end now (this instance has
-    /// cached nothing yet, so nothing before it matters).
-    pub async fn start_position(db: &DatabaseConnection) -> anyhow::Result<i64> {
-        revocations::newest(db)
-            .await
-            .context("cannot read the revocation feed")
-    }
-
-    pub fn new(
+    /// A follower from the feed's end now (this instance has cached nothing
+    /// yet, so nothing before it matters), and the status cache it keeps
+    /// current.
+    pub async fn start(
         db: DatabaseConnection,
-        sessions: SessionStatusCache,
         keyring: Arc<Keyring>,
-        poll_interval: Duration,
+        settings: FeedSettings,
         database_url: &str,
-    ) -> Self {
+    ) -> anyhow::Result<(Self, SessionStatusCache)> {
+        let position = revocations::newest(&db)
+            .await
+            .context("cannot read the revocation feed")?;
+        let sessions =
+            SessionStatusCache::new(Arc::new(FeedState::new(position, settings.stale_after)));
         let listen_url =
             (db.get_database_backend() == DbBackend::Postgres).then(|| database_url.to_owned());
-        Self {
+        let feed = Self {
             db,
-            sessions,
+            sessions: sessions.clone(),
             keyring,
-            poll_interval,
+            poll_interval: settings.poll_interval,
             listen_url,
-        }
+        };
+        Ok((feed, sessions))
     }
 
     /// Follows the feed until dropped.
@@ -146,19 +147,17 @@ impl Drop for AbortOnDrop {
 async fn listen(url: String, committed: Arc<Notify>) {
     use sea_orm::sqlx::postgres::PgListener;
     loop {
-        let connected = async {
+        let lost: Result<std::convert::Infallible, sea_orm::sqlx::Error> = async {
             let mut listener = PgListener::connect(&url).await?;
             listener.listen(revocations::CHANNEL).await?;
             loop {
                 listener.recv().await?;
                 committed.notify_one();
             }
-            #[allow(unreachable_code)]
-            Ok::<(), sea_orm::sqlx::Error>(())
-        };
-        if let Err(error) = connected.await {
-            tracing::debug!(%error, "revocation feed listener lost; reconnecting");
         }
+        .await;
+        let Err(error) = lost;
+        tracing::debug!(%error, "revocation feed listener lost; reconnecting");
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

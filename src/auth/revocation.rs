@@ -100,10 +100,6 @@ impl FeedState {
     pub fn is_stale(&self) -> bool {
         self.behind() > self.stale_after
     }
-
-    pub fn stale_after(&self) -> Duration {
-        self.stale_after
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -152,12 +148,7 @@ impl SessionStatusCache {
         Ok(status)
     }
 
-    /// Records a revocation made by this instance so it takes effect at once.
-    pub fn mark_revoked(&self, session_id: Uuid) {
-        self.cache.insert(session_id, SessionStatus::Revoked);
-    }
-
-    /// Applies changes read from the feed.
+    /// Applies changes read from the feed, or made by this instance.
     pub fn apply(&self, changes: &[Revoked]) {
         let _applying = self.applying.write().unwrap_or_else(|p| p.into_inner());
         for change in changes {

@@ -392,11 +392,12 @@ impl AuthService {
     }
 
     /// Tells the status cache that `sessions` ended, once their ending is
-    /// committed, so their access tokens stop at once on this instance.
+    /// committed, so their access tokens stop at once on this instance: the
+    /// same step as a change read from the feed, so a status read racing it
+    /// is not cached either.
     pub(super) fn sessions_ended(&self, sessions: &[Uuid]) {
-        for id in sessions {
-            self.sessions.mark_revoked(*id);
-        }
+        let ended: Vec<Revoked> = sessions.iter().copied().map(Revoked::Session).collect();
+        self.sessions.apply(&ended);
     }
 
     /// Ends one session; `true` when this call did.

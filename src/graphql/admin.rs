@@ -56,13 +56,12 @@ impl AdminQuery {
             fields.add("query", format!("at most {MAX_SEARCH_CHARS} characters"));
             return Err(ApiError::from(fields).into());
         }
-        let continues = after.is_some();
         let page = pagination::page(first, after).map_err(ApiError::from)?;
         let users = context::service(ctx)?
             .users(search.as_deref(), page)
             .await
             .map_err(ApiError::from)?;
-        Ok(pagination::connection(users, continues, |account| {
+        Ok(pagination::connection(users, page, |account| {
             (account.id, account.into())
         }))
     }

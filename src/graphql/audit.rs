@@ -144,13 +144,12 @@ impl AuditQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Paged<SecurityEvent>> {
         let principal = context::principal(ctx).await?;
-        let continues = after.is_some();
         let page = pagination::page(first, after).map_err(ApiError::from)?;
         let events = context::service(ctx)?
             .my_events(&principal, page)
             .await
             .map_err(ApiError::from)?;
-        Ok(pagination::connection(events, continues, |event| {
+        Ok(pagination::connection(events, page, |event| {
             (event.id, event.into())
         }))
     }
@@ -166,7 +165,6 @@ impl AuditQuery {
         #[graphql(desc = "Only this user's events.")] user_id: Option<ID>,
         #[graphql(desc = "Only events of this kind.")] kind: Option<Kind>,
     ) -> async_graphql::Result<Paged<AuditEventObject>> {
-        let continues = after.is_some();
         let page = pagination::page(first, after).map_err(ApiError::from)?;
         let user_id = match user_id {
             None => None,
@@ -184,7 +182,7 @@ impl AuditQuery {
             .audit_events(filter, page)
             .await
             .map_err(ApiError::from)?;
-        Ok(pagination::connection(events, continues, |event| {
+        Ok(pagination::connection(events, page, |event| {
             (event.id, event.into())
         }))
     }

@@ -93,10 +93,10 @@ pub fn page(first: Option<i32>, after: Option<String>) -> Result<Page, FieldErro
     })
 }
 
-/// The connection of one page: each item's cursor is its row's id.
+/// The connection of `page`: each item's cursor is its row's id.
 pub fn connection<T, Node>(
     slice: Slice<T>,
-    after: bool,
+    page: Page,
     mut node: impl FnMut(T) -> (Uuid, Node),
 ) -> Paged<Node>
 where
@@ -118,7 +118,7 @@ where
         nodes: edges.iter().map(|edge| edge.node.clone()).collect(),
         page_info: PageInfo {
             has_next_page: slice.has_next,
-            has_previous_page: after,
+            has_previous_page: page.after.is_some(),
             start_cursor: edges.first().map(|edge| edge.cursor.clone()),
             end_cursor: edges.last().map(|edge| edge.cursor.clone()),
         },

@@ -30,12 +30,26 @@ use crate::config::DatabaseSettings;
 /// the hot paths go to a pool of readers beside it ([`connect_readers`]).
 /// Other processes on the same file still wait on the busy timeout.
 pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
-    let mut options = ConnectOptions::new(settings.url.clone());
     let max_connections = if is_sqlite(&settings.url) {
         1
     } else {
         settings.max_connections
     };
+    let mut options = pool_options(settings, max_connections);
+    options
+        // SQLite silently opens a file it cannot write read-only, and such a
+        // connection would fail every write for as long as the pool keeps it.
+        // A connection that cannot write is refused instead, so writes work
+        // again as soon as the file does.
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|connection, _| Box::pin(probe_sqlite_write(connection)))
+        });
+    options
+}
+
+/// What the writer's and the readers' pools share.
+fn pool_options(settings: &DatabaseSettings, max_connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(settings.url.clone());
     options
         .max_connections(max_connections)
         .min_connections(1)
@@ -47,19 +61,12 @@ pub fn connect_options(settings: &DatabaseSettings) -> ConnectOptions {
         .sqlx_logging_level(log::LevelFilter::Info)
         .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_secs(1))
         .map_sqlx_sqlite_opts(|opts| {
-            // WAL lets readers run beside the one writer; writers queue on the
-            // busy timeout instead of failing at once.
+            // WAL lets readers run beside the one writer; another process's
+            // writer is waited for on the busy timeout instead of failing.
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-        })
-        // SQLite silently opens a file it cannot write read-only, and such a
-        // connection would fail every write for as long as the pool keeps it.
-        // A connection that cannot write is refused instead, so writes work
-        // again as soon as the file does.
-        .map_sqlx_sqlite_pool_opts(|pool| {
-            pool.after_connect(|connection, _| Box::pin(probe_sqlite_write(connection)))
         });
     options
 }
@@ -143,24 +150,14 @@ pub async fn connect_readers(
     if !is_sqlite(&settings.url) || in_memory {
         return Ok(writes.clone());
     }
-    let mut options = ConnectOptions::new(settings.url.clone());
-    options
-        .max_connections(settings.max_connections)
-        .min_connections(1)
-        .connect_timeout(settings.connect_timeout)
-        .acquire_timeout(settings.acquire_timeout)
-        .sqlx_logging(settings.log_statements)
-        .sqlx_logging_level(log::LevelFilter::Info)
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(10))
-        });
-    Database::connect(options).await.with_context(|| {
-        format!(
-            "cannot open readers of the database at {}",
-            redact_url(&settings.url)
-        )
-    })
+    Database::connect(pool_options(settings, settings.max_connections))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open readers of the database at {}",
+                redact_url(&settings.url)
+            )
+        })
 }
 
 /// Opens a pool to the database, once.
