@@ -44,6 +44,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_args(cli.settings)?;
             operator::users(&settings, action).await
         }
+        Command::Mail { action } => {
+            let settings = Settings::from_args(cli.settings)?;
+            operator::mail(&settings, action).await
+        }
         Command::Serve => {
             let settings = Settings::from_args(cli.settings)?;
             let listen = settings.listen;

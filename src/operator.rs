@@ -1,5 +1,6 @@
 //! The operator's commands, run from a shell against the server's database
-//! with the server's environment: `authql keys …` and `authql user …`.
+//! with the server's environment: `authql keys …`, `authql user …` and
+//! `authql mail …`.
 //! They go through the same service as the API, so every rule (the password
 //! policy, the last admin, sessions ending with a disabled user) and every
 //! audit record is the same.
@@ -15,7 +16,7 @@ use crate::auth::keys::Keyring;
 use crate::auth::{
     Account, Actor, AuthError, AuthService, ClientInfo, FeedState, Registration, SessionStatusCache,
 };
-use crate::config::{KeysAction, Settings, UserAction};
+use crate::config::{KeysAction, MailAction, Settings, UserAction};
 use crate::domain::{Email, Password, Roles, UserName};
 use crate::store::page::Page;
 use crate::{startup, store};
@@ -152,6 +153,45 @@ pub async fn users(settings: &Settings, action: UserAction) -> anyhow::Result<()
             println!("enabled {}", account.email);
         }
         UserAction::List { query } => list(&service, query.as_deref()).await?,
+    }
+    Ok(())
+}
+
+/// `authql mail list|retry`.
+pub async fn mail(settings: &Settings, action: MailAction) -> anyhow::Result<()> {
+    let db = database(settings).await?;
+    match action {
+        MailAction::List => {
+            println!(
+                "{:<36}  {:<20}  {:<32}  {:<20}  {:>8}  {:<20}  {:<20}  LAST ERROR",
+                "ID", "KIND", "TO", "QUEUED", "ATTEMPTS", "NEXT ATTEMPT", "GIVEN UP"
+            );
+            for mail in store::outbox::unsent(&db)
+                .await
+                .context("cannot read the outbox")?
+            {
+                println!(
+                    "{:<36}  {:<20}  {:<32}  {:<20}  {:>8}  {:<20}  {:<20}  {}",
+                    mail.id,
+                    mail.kind,
+                    mail.recipient,
+                    date(Some(mail.created_at)),
+                    mail.attempts,
+                    date(mail.failed_at.is_none().then_some(mail.next_attempt_at)),
+                    date(mail.failed_at),
+                    mail.last_error.as_deref().unwrap_or("-"),
+                );
+            }
+        }
+        MailAction::Retry { id, .. } => {
+            let due = store::outbox::retry_failed(&db, id, Utc::now())
+                .await
+                .context("cannot update the outbox")?;
+            if let (Some(id), 0) = (id, due) {
+                bail!("no mail {id} was given up on");
+            }
+            println!("{due} mail(s) due again; a running server sends them");
+        }
     }
     Ok(())
 }

@@ -12,9 +12,12 @@ use std::sync::Arc;
 use crate::auth::AuthService;
 use crate::auth::feed::RevocationFeed;
 use crate::auth::keys::Keyring;
-use crate::config::{CleanupSettings, DatabaseSettings, MigrateAction, ServerLimits, Settings};
+use crate::config::{
+    CleanupSettings, DatabaseSettings, Delivery, MigrateAction, ServerLimits, Settings,
+};
 use crate::graphql::refresh_cookie::RefreshCookie;
 use crate::http::{self, GraphqlEndpoint};
+use crate::mail::{MailWorker, Postman};
 use crate::{graphql, store};
 use sea_orm::DatabaseConnection;
 
@@ -28,6 +31,7 @@ pub struct Application {
     limits: ServerLimits,
     keyring: Arc<Keyring>,
     feed: RevocationFeed,
+    mail: MailWorker,
 }
 
 impl Application {
@@ -47,6 +51,17 @@ impl Application {
         .await?;
         let service =
             AuthService::new(db.clone(), reads, Arc::clone(&keyring), sessions, &settings).await?;
+        let mail = MailWorker::new(
+            db.clone(),
+            Postman::new(&settings.mail)?,
+            settings.mail.worker,
+            service.mail_bell(),
+        );
+        if matches!(settings.mail.delivery, Delivery::Log) {
+            tracing::warn!(
+                "no AUTHQL_SMTP_URL: mails are written to this log instead of being sent (development only)"
+            );
+        }
         let protection = &settings.protection;
         let refresh_cookie = RefreshCookie {
             transport: settings.sessions.transport,
@@ -95,6 +110,7 @@ impl Application {
             limits: settings.protection.server,
             keyring,
             feed,
+            mail,
         })
     }
 
@@ -104,17 +120,19 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then drains for up to 10 s. The
-    /// revocation feed is followed, keys are kept current and expired rows
-    /// are cleaned up meanwhile.
+    /// revocation feed is followed, keys are kept current, the outbox's mail
+    /// is sent and expired rows are cleaned up meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let cleanup = tokio::spawn(clean_up_periodically(self.db, self.cleanup));
         let keys = tokio::spawn(self.keyring.maintain());
         let feed = tokio::spawn(self.feed.follow());
+        let mail = tokio::spawn(self.mail.run());
         let served =
             http::server::serve(self.listener, self.endpoint, self.limits, shutdown_signal()).await;
         cleanup.abort();
         keys.abort();
         feed.abort();
+        mail.abort();
         served
     }
 }
@@ -137,6 +155,8 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
                 refresh_tokens = deleted.refresh_tokens,
                 login_throttles = deleted.login_throttles,
                 revocations = deleted.revocations,
+                link_tokens = deleted.link_tokens,
+                sent_mails = deleted.sent_mails,
                 "deleted expired rows"
             ),
             Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),

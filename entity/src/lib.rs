@@ -3,8 +3,10 @@
 //! These types never reach the GraphQL API; `src/graphql` has its own output
 //! types, so a column such as `password_hash` cannot be published by accident.
 
+pub mod account_token;
 pub mod auth_event;
 pub mod login_throttle;
+pub mod outbox_mail;
 pub mod prelude;
 pub mod refresh_token;
 pub mod revocation;

@@ -18,6 +18,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Set while an admin has disabled the account.
     pub disabled_at: Option<DateTimeUtc>,
+    /// When the user last proved they read the current address's mail.
+    pub email_verified_at: Option<DateTimeUtc>,
 }
 
 impl std::fmt::Debug for Model {
@@ -31,6 +33,7 @@ impl std::fmt::Debug for Model {
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
             .field("disabled_at", &self.disabled_at)
+            .field("email_verified_at", &self.email_verified_at)
             .finish()
     }
 }

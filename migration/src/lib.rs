@@ -12,6 +12,9 @@ mod m20261123_000006_create_signing_keys;
 mod m20261123_000007_add_user_disabled_at;
 mod m20261202_000008_add_auth_event_actor;
 mod m20261202_000009_create_revocations;
+mod m20261202_000010_add_user_email_verified_at;
+mod m20261202_000011_create_account_tokens;
+mod m20261202_000012_create_outbox;
 
 pub struct Migrator;
 
@@ -28,6 +31,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_add_user_disabled_at::Migration),
             Box::new(m20261202_000008_add_auth_event_actor::Migration),
             Box::new(m20261202_000009_create_revocations::Migration),
+            Box::new(m20261202_000010_add_user_email_verified_at::Migration),
+            Box::new(m20261202_000011_create_account_tokens::Migration),
+            Box::new(m20261202_000012_create_outbox::Migration),
         ]
     }
 }

@@ -5,16 +5,26 @@ use chrono::Utc;
 use sea_orm::TransactionTrait;
 
 use super::audit::Actor;
+use super::mailer::{Cause, Limits};
 use super::principal::Principal;
 use super::service::{Account, AuthService, ClientInfo, Registration, SignedIn, end_sessions};
 use super::throttle::{Standing, ThrottleKey};
 use super::{AuthError, UnauthenticatedReason};
 use crate::domain::{Email, Password, Roles};
+use crate::mail::MailKind;
+use crate::store::account_tokens::Purpose;
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
 
 /// `sessions.revoked_reason` of the sessions a password change ends.
 pub const PASSWORD_CHANGED_REASON: &str = "password_changed";
+
+/// What a signed-in user confirms with their password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Confirming {
+    PasswordChange,
+    EmailChange,
+}
 
 /// A password checked under the account throttle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,12 +70,44 @@ impl AuthService {
     ) -> Result<SignedIn, AuthError> {
         self.admit(client, "register").await?;
         let (tx, user) = self.insert_account(&registration, Roles::default()).await?;
+        let now = Utc::now();
+        self.queue_link(
+            &tx,
+            Purpose::VerifyEmail,
+            &user.email,
+            Limits::Address,
+            Cause {
+                user: &user,
+                client,
+                now,
+            },
+        )
+        .await?;
+        if self.mail.require_verified_email() {
+            // The account exists; it signs in once its address is confirmed.
+            self.record(
+                &tx,
+                EventKind::Registered,
+                Some(user.id),
+                None,
+                client,
+                None,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .context("cannot commit the registration")?;
+            self.mail_queued();
+            tracing::info!(user_id = %user.id, "registered; the address must be confirmed before login");
+            return Err(AuthError::EmailNotVerified);
+        }
         let signed_in = self
-            .start_session(&tx, user, client, EventKind::Registered, Utc::now())
+            .start_session(&tx, user, client, EventKind::Registered, now)
             .await?;
         tx.commit()
             .await
             .context("cannot commit the registration")?;
+        self.mail_queued();
         Ok(signed_in)
     }
 
@@ -79,6 +121,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Account, AuthError> {
         let (tx, user) = self.insert_account(&registration, roles).await?;
+        self.vouch_for_address(&tx, actor, &user).await?;
         self.record_by(&tx, actor, EventKind::Registered, user.id, client, None)
             .await?;
         tx.commit().await.context("cannot commit the new account")?;
@@ -202,6 +245,9 @@ impl AuthService {
             tracing::info!(user_id = %user.id, "login refused: account disabled");
             return Err(AuthError::AccountDisabled);
         }
+        if self.mail.require_verified_email() && user.email_verified_at.is_none() {
+            return Err(self.refuse_unverified(user, client).await?);
+        }
 
         let now = Utc::now();
         let tx = self
@@ -214,6 +260,104 @@ impl AuthService {
             .await?;
         tx.commit().await.context("cannot commit the login")?;
         Ok(signed_in)
+    }
+
+    /// Checks the password a signed-in user confirms a change with
+    /// (throttled as logins are); a wrong one is recorded as `confirming`'s
+    /// failure.
+    pub(super) async fn confirm_password(
+        &self,
+        principal: &Principal,
+        user: &entity::user::Model,
+        password: &Password,
+        confirming: Confirming,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let key = ThrottleKey::for_email(&user.email);
+        let checked = self
+            .check_password(&key, password, Some(user.password_hash.as_str()))
+            .await?;
+        let (action, failed, field) = match confirming {
+            Confirming::PasswordChange => (
+                "change_password",
+                EventKind::PasswordChangeFailed,
+                "currentPassword",
+            ),
+            Confirming::EmailChange => {
+                ("change_email", EventKind::EmailChangeRequested, "password")
+            }
+        };
+        match checked {
+            Checked::Right => Ok(()),
+            Checked::Throttled(retry_after) => {
+                self.record(
+                    &self.db,
+                    EventKind::LoginThrottled,
+                    Some(user.id),
+                    Some(principal.session_id),
+                    client,
+                    Some(action),
+                )
+                .await?;
+                Err(AuthError::Throttled { retry_after })
+            }
+            Checked::Wrong => {
+                self.record(
+                    &self.db,
+                    failed,
+                    Some(user.id),
+                    Some(principal.session_id),
+                    client,
+                    Some("wrong_password"),
+                )
+                .await?;
+                tracing::info!(user_id = %user.id, action, "refused: wrong password");
+                Err(AuthError::WrongPassword { field })
+            }
+        }
+    }
+
+    /// Refuses the login of `user`, whose address is not confirmed: a fresh
+    /// link goes to it (within the sending limits), since the right
+    /// password was given.
+    async fn refuse_unverified(
+        &self,
+        user: entity::user::Model,
+        client: &ClientInfo,
+    ) -> Result<AuthError, AuthError> {
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        self.queue_link(
+            &tx,
+            Purpose::VerifyEmail,
+            &user.email,
+            Limits::AddressAndIp,
+            Cause {
+                user: &user,
+                client,
+                now,
+            },
+        )
+        .await?;
+        self.record(
+            &tx,
+            EventKind::LoginFailed,
+            Some(user.id),
+            None,
+            client,
+            Some("email_not_verified"),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .context("cannot commit the verification mail")?;
+        self.mail_queued();
+        tracing::info!(user_id = %user.id, "login refused: address not verified");
+        Ok(AuthError::EmailNotVerified)
     }
 
     /// Replaces the password of the principal's user after checking the
@@ -233,35 +377,14 @@ impl AuthService {
             .await
             .context("cannot load the user")?
             .ok_or(gone.clone())?;
-        let key = ThrottleKey::for_email(&user.email);
-        let checked = self
-            .check_password(&key, current, Some(user.password_hash.as_str()))
-            .await?;
-        if let Checked::Throttled(retry_after) = checked {
-            self.record(
-                &self.db,
-                EventKind::LoginThrottled,
-                Some(user.id),
-                Some(principal.session_id),
-                client,
-                Some("change_password"),
-            )
-            .await?;
-            return Err(AuthError::Throttled { retry_after });
-        }
-        if checked == Checked::Wrong {
-            self.record(
-                &self.db,
-                EventKind::PasswordChangeFailed,
-                Some(user.id),
-                Some(principal.session_id),
-                client,
-                Some("wrong_password"),
-            )
-            .await?;
-            tracing::info!(user_id = %user.id, "password change refused: wrong current password");
-            return Err(AuthError::WrongCurrentPassword);
-        }
+        self.confirm_password(
+            principal,
+            &user,
+            current,
+            Confirming::PasswordChange,
+            client,
+        )
+        .await?;
         let password_hash = self.hasher.hash(new).await?;
 
         let now = Utc::now();
@@ -309,6 +432,22 @@ impl AuthService {
             None,
         )
         .await?;
+        // Reset links asked for before stop working; the owner is told.
+        store::account_tokens::retire(&tx, user.id, &[Purpose::PasswordReset], now)
+            .await
+            .context("cannot retire the reset links")?;
+        self.queue_notice(
+            &tx,
+            MailKind::PasswordChanged,
+            &user.email,
+            None,
+            Cause {
+                user: &user,
+                client,
+                now,
+            },
+        )
+        .await?;
         let user = entity::user::Model {
             password_hash,
             ..user
@@ -318,6 +457,7 @@ impl AuthService {
             .await
             .context("cannot commit the password change")?;
         self.sessions_ended(&others);
+        self.mail_queued();
         tracing::info!(user_id = %row.user_id, ended_sessions = others.len(), "password changed");
         Ok(signed_in)
     }

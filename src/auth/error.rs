@@ -46,9 +46,18 @@ pub enum AuthError {
     /// The password was right, but an admin disabled the account.
     #[error("the account is disabled")]
     AccountDisabled,
-    /// `changePassword`'s current password is wrong.
-    #[error("the current password is wrong")]
-    WrongCurrentPassword,
+    /// The password a signed-in user confirmed a change with is wrong;
+    /// `field` names the input that held it.
+    #[error("the password is wrong")]
+    WrongPassword { field: &'static str },
+    /// The password was right, but the address must be confirmed first
+    /// (`AUTHQL_REQUIRE_VERIFIED_EMAIL`).
+    #[error("the e-mail address is not verified")]
+    EmailNotVerified,
+    /// A link's token that is unknown, used, expired, superseded or of
+    /// another purpose.
+    #[error("invalid or expired token")]
+    InvalidToken,
     #[error("invalid refresh token")]
     InvalidRefreshToken,
     #[error("the e-mail address is already registered")]

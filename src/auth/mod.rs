@@ -8,6 +8,8 @@ mod error;
 pub mod feed;
 mod ip_limit;
 pub mod keys;
+mod mailbox;
+mod mailer;
 pub mod password;
 mod principal;
 mod revocation;
@@ -19,6 +21,8 @@ pub mod tokens;
 
 pub use audit::{Actor, AuditEvent};
 pub use error::{AuthError, UnauthenticatedReason};
+pub use mailbox::PASSWORD_RESET_REASON;
+pub use mailer::Mail;
 pub use principal::{Bearer, Principal, RequestCredentials};
 pub use revocation::{FeedState, SessionStatusCache};
 pub use service::{

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::ip_limit::IpLimiter;
 use super::keys::Keyring;
+use super::mailer::Mail;
 use super::password::PasswordHasher;
 use super::principal::{Bearer, Principal, access_token_error};
 use super::revocation::{SessionStatus, SessionStatusCache};
@@ -44,6 +45,8 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     /// When an admin disabled the account, while it is disabled.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Whether the user followed a link mailed to the current address.
+    pub email_verified: bool,
 }
 
 impl From<user::Model> for Account {
@@ -55,6 +58,7 @@ impl From<user::Model> for Account {
             roles: user.roles.0,
             created_at: user.created_at,
             disabled_at: user.disabled_at,
+            email_verified: user.email_verified_at.is_some(),
         }
     }
 }
@@ -132,6 +136,8 @@ pub struct AuthService {
     /// Addresses whose refusal by the IP limit was recorded in the last
     /// minute: one audit row per address and minute, not one per request.
     pub(super) ip_refusals_recorded: moka::sync::Cache<std::net::IpAddr, ()>,
+    /// Templates, links and limits of the mail flows.
+    pub(super) mail: Mail,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -169,7 +175,13 @@ impl AuthService {
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
+            mail: Mail::new(&settings.mail)?,
         })
+    }
+
+    /// Rung whenever this instance queues mail: its outbox worker listens.
+    pub fn mail_bell(&self) -> Arc<tokio::sync::Notify> {
+        self.mail.bell()
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -4,12 +4,16 @@
 //! lists every one with its default.
 
 mod cors;
+mod mail;
 mod protection;
 mod secret;
 mod sessions;
 mod signing;
 
 pub use cors::{CorsSettings, DEFAULT_CORS_ALLOWED_HEADERS, DEVELOPMENT_CORS_ORIGINS};
+pub use mail::{
+    Delivery, LinkTemplate, MailLimits, MailSettings, SmtpUrl, TOKEN_PLACEHOLDER, WorkerSettings,
+};
 pub use protection::{HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings};
 pub use secret::development_secret_path;
 pub use sessions::{FeedSettings, RefreshTransport, ReusePolicy, SessionPolicy, TokenLifetimes};
@@ -23,6 +27,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
 use cors::CorsArgs;
+use mail::MailArgs;
 use protection::ProtectionArgs;
 use sessions::SessionArgs;
 use signing::SigningArgs;
@@ -105,6 +110,29 @@ pub enum Command {
     User {
         #[command(subcommand)]
         action: UserAction,
+    },
+    /// Mail waiting in the outbox or given up on; send it again.
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
+    },
+}
+
+/// `authql mail …`: the outbox, for operators.
+#[derive(Clone, Debug, Subcommand)]
+pub enum MailAction {
+    /// Every mail not sent yet: waiting for a retry, or given up on after
+    /// AUTHQL_MAIL_MAX_ATTEMPTS, with its last error.
+    List,
+    /// Make mail that was given up on due again (after fixing the SMTP
+    /// settings); a running server sends it.
+    Retry {
+        /// The mail's id, as `mail list` shows it.
+        #[arg(conflicts_with = "all", required_unless_present = "all")]
+        id: Option<uuid::Uuid>,
+        /// Every mail given up on.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -264,6 +292,8 @@ pub struct SettingsArgs {
     pub signing: SigningArgs,
     #[command(flatten)]
     pub protection: ProtectionArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
 }
 
 /// Default values: the one source for the CLI (`--help`) and for the settings
@@ -308,6 +338,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// Limits, deadlines, throttles and the hashing pool.
     pub protection: Protection,
+    /// SMTP, links, templates, limits and the outbox worker.
+    pub mail: MailSettings,
 }
 
 #[derive(Clone)]
@@ -403,7 +435,9 @@ impl Settings {
 
         let cors = args.cors.resolve(args.environment)?;
         let trusted_proxies = trusted_proxies(&args.trusted_proxies)?;
+        let mail = args.mail.resolve(args.environment)?;
         Ok(Self {
+            mail,
             listen: args.listen,
             cors,
             trusted_proxies,

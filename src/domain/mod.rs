@@ -1,11 +1,13 @@
 //! Typed domain values parsed at the edge: once a value exists it is valid.
 
 mod email;
+mod link_token;
 mod password;
 mod roles;
 mod user_name;
 
 pub use email::Email;
+pub use link_token::LinkToken;
 pub use password::Password;
 pub use roles::{ADMIN_ROLE, DEFAULT_ROLE, Roles};
 pub use user_name::UserName;

@@ -47,6 +47,19 @@ pub enum Kind {
     UserDisabled,
     /// An admin or the operator enabled the account again.
     UserEnabled,
+    /// A password reset link was asked for (whether or not one was sent).
+    PasswordResetRequested,
+    /// The password was set from a reset link; every session ended.
+    PasswordReset,
+    /// The address was confirmed from a verification link.
+    EmailVerified,
+    /// A new address was given; a confirmation link went to it.
+    EmailChangeRequested,
+    /// The new address was confirmed and replaced the old one.
+    EmailChanged,
+    /// A mail was not sent: too many to this address or from this IP within
+    /// an hour.
+    MailLimited,
 }
 
 /// A security event of the caller's own account.

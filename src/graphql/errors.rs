@@ -29,6 +29,8 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const ACCOUNT_DISABLED: &str = "ACCOUNT_DISABLED";
     pub const LAST_ADMIN: &str = "LAST_ADMIN";
+    pub const EMAIL_NOT_VERIFIED: &str = "EMAIL_NOT_VERIFIED";
+    pub const INVALID_TOKEN: &str = "INVALID_TOKEN";
 }
 
 /// The message every unexpected error is answered with.
@@ -67,6 +69,8 @@ impl FieldErrors {
 pub enum ApiError {
     Auth(AuthError),
     BadUserInput(FieldErrors),
+    /// `EMAIL_TAKEN`, naming the input field that held the address.
+    EmailTaken(FieldErrors),
     /// A refresh cookie sent from an origin not trusted with credentials.
     ForeignOrigin,
     /// A resolver's context lacks what the server always provides.
@@ -122,24 +126,33 @@ impl ErrorExtensions for ApiError {
             Self::Auth(AuthError::InvalidCredentials) => {
                 coded("Invalid e-mail or password", code::INVALID_CREDENTIALS)
             }
-            Self::Auth(AuthError::WrongCurrentPassword) => {
+            Self::Auth(AuthError::WrongPassword { field }) => {
                 let mut fields = FieldErrors::default();
-                fields.add("currentPassword", "is wrong");
-                coded("The current password is wrong", code::INVALID_CREDENTIALS)
+                fields.add(field, "is wrong");
+                coded("The password is wrong", code::INVALID_CREDENTIALS)
                     .extend_with(|_, e| e.set("fields", fields.to_value()))
             }
+            Self::Auth(AuthError::EmailNotVerified) => coded(
+                "Confirm your e-mail address first: follow the link we sent to it",
+                code::EMAIL_NOT_VERIFIED,
+            ),
+            Self::Auth(AuthError::InvalidToken) => coded(
+                "This link is invalid, used or expired; ask for a new one",
+                code::INVALID_TOKEN,
+            ),
             Self::Auth(AuthError::InvalidRefreshToken) => {
                 coded("Invalid refresh token", code::INVALID_REFRESH_TOKEN)
             }
             Self::Auth(AuthError::EmailTaken) => {
                 let mut fields = FieldErrors::default();
                 fields.add("email", "is already registered");
-                coded(
-                    "This e-mail address is already registered",
-                    code::EMAIL_TAKEN,
-                )
-                .extend_with(|_, e| e.set("fields", fields.to_value()))
+                Self::EmailTaken(fields).extend()
             }
+            Self::EmailTaken(fields) => coded(
+                "This e-mail address is already registered",
+                code::EMAIL_TAKEN,
+            )
+            .extend_with(|_, e| e.set("fields", fields.to_value())),
             Self::Auth(AuthError::Throttled { retry_after }) => {
                 let retry_after = *retry_after;
                 coded(

@@ -7,6 +7,7 @@ mod context;
 pub mod errors;
 mod guards;
 pub mod limits;
+mod mailbox;
 mod pagination;
 pub mod refresh_cookie;
 mod session;
@@ -31,12 +32,14 @@ pub struct QueryRoot(
 );
 
 /// Mutations: register, log in, refresh, renew, log out, end a session,
-/// change the password; roles and sessions of users, for admins.
+/// change the password; reset it, verify or change the address by mail;
+/// roles and sessions of users, for admins.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     account::AccountMutation,
     session::SessionMutation,
+    mailbox::MailboxMutation,
     admin::AdminMutation,
 );
 

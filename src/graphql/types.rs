@@ -21,6 +21,9 @@ pub struct User {
     pub name: String,
     /// The e-mail address, lower-cased.
     pub email: String,
+    /// Whether the user confirmed the address by following a link mailed to
+    /// it (`verifyEmail`, or a password reset).
+    pub email_verified: bool,
     /// The roles granted to the user; every user has `user`.
     pub roles: Vec<String>,
     /// When the account was created.
@@ -35,6 +38,7 @@ impl From<Account> for User {
             id: ID(account.id.to_string()),
             name: account.name,
             email: account.email,
+            email_verified: account.email_verified,
             roles: account.roles,
             created_at: account.created_at,
             disabled_at: account.disabled_at,
@@ -277,6 +281,41 @@ impl LoginInput {
             .ok();
         match password {
             Some(password) if errors.is_empty() => Ok((self.email, password)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A reset link's token and the new password, for `resetPassword`.
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    /// The token from the reset link (the `{token}` of `AUTHQL_RESET_URL`).
+    pub token: String,
+    /// The new password, held to the same policy as at registration.
+    pub new_password: String,
+}
+
+/// The new address and the current password, for `changeEmail`.
+#[derive(InputObject)]
+pub struct ChangeEmailInput {
+    /// The address to move the account to; it takes effect when the link
+    /// mailed to it is followed.
+    pub new_email: String,
+    /// The account's current password.
+    pub password: String,
+}
+
+impl ChangeEmailInput {
+    pub fn parse(self) -> Result<(Email, Password), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let email = Email::parse(&self.new_email)
+            .map_err(|m| errors.add("newEmail", m))
+            .ok();
+        let password = Password::candidate(self.password)
+            .map_err(|m| errors.add("password", m))
+            .ok();
+        match (email, password) {
+            (Some(email), Some(password)) if errors.is_empty() => Ok((email, password)),
             _ => Err(errors),
         }
     }

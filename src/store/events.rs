@@ -28,11 +28,23 @@ pub enum EventKind {
     UserEnabled,
     /// `changePassword` with a wrong current password.
     PasswordChangeFailed,
+    /// `requestPasswordReset`; the detail says whether a link was sent.
+    PasswordResetRequested,
+    /// A password set from a reset link.
+    PasswordReset,
+    /// The address was confirmed from a verification link.
+    EmailVerified,
+    /// `changeEmail`: a confirmation link went to the new address.
+    EmailChangeRequested,
+    /// A new address was confirmed and replaced the old one.
+    EmailChanged,
+    /// A mail was not sent: too many to one address or from one IP.
+    MailLimited,
 }
 
 impl EventKind {
     /// Every kind this version knows, for reading the trail back.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 20] = [
         Self::Registered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -47,6 +59,12 @@ impl EventKind {
         Self::UserDisabled,
         Self::UserEnabled,
         Self::PasswordChangeFailed,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::EmailVerified,
+        Self::EmailChangeRequested,
+        Self::EmailChanged,
+        Self::MailLimited,
     ];
 
     /// The kind stored as `name`; `None` for a kind this version does not
@@ -71,6 +89,12 @@ impl EventKind {
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
             Self::PasswordChangeFailed => "password_change_failed",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerified => "email_verified",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::MailLimited => "mail_limited",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Deleting rows long past their expiry. Plain conditional deletes: running
 //! on every instance at once is safe, each row goes exactly once.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use entity::{login_throttle, refresh_token, session};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
@@ -12,10 +12,13 @@ pub struct Deleted {
     pub refresh_tokens: u64,
     pub login_throttles: u64,
     pub revocations: u64,
+    pub link_tokens: u64,
+    pub sent_mails: u64,
 }
 
-/// Deletes refresh tokens and sessions that expired before `cutoff`, and
-/// login throttles whose last failure was before it. A used
+/// Deletes refresh tokens, sessions and link tokens that expired before
+/// `cutoff`, login throttles whose last failure was before it, and mail sent
+/// before it (but never in the last hour). A used
 /// refresh token is kept until then: until it expires it is the blacklist.
 pub async fn delete_expired<C: ConnectionTrait>(
     db: &C,
@@ -42,10 +45,17 @@ pub async fn delete_expired<C: ConnectionTrait>(
     // Followers read the feed within seconds; an instance that fell further
     // behind reloads everything instead (see auth::feed).
     let revocations = super::revocations::delete_before(db, cutoff).await?;
+    let link_tokens = super::account_tokens::delete_expired(db, cutoff).await?;
+    // The sending limits count the last hour's mail: it is always kept.
+    // Mail given up on is kept for operators.
+    let sent_cutoff = cutoff.min(Utc::now() - TimeDelta::hours(1));
+    let sent_mails = super::outbox::delete_sent_before(db, sent_cutoff).await?;
     Ok(Deleted {
         sessions,
         refresh_tokens,
         login_throttles,
         revocations,
+        link_tokens,
+        sent_mails,
     })
 }

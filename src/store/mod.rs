@@ -1,9 +1,11 @@
 //! Every database query. Plain `async fn(db, …) -> Result<_, DbErr>` over any
 //! sea-orm connection or transaction; nothing here knows about GraphQL.
 
+pub mod account_tokens;
 pub mod events;
 pub mod login_throttles;
 pub mod maintenance;
+pub mod outbox;
 pub mod page;
 pub mod refresh_tokens;
 pub mod revocations;

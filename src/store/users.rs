@@ -27,6 +27,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<user
         created_at: Set(new.now),
         updated_at: Set(new.now),
         disabled_at: Set(None),
+        email_verified_at: Set(None),
     }
     .insert(db)
     .await
@@ -61,6 +62,40 @@ pub async fn set_password_hash<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Marks the user's address verified (`Some(now)`), or not (`None`).
+pub async fn set_email_verified<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    verified_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>, DbErr> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::EmailVerifiedAt, Expr::value(verified_at))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .exec_with_returning(db)
+        .await?;
+    Ok(updated.into_iter().next())
+}
+
+/// Replaces the user's address with `email` (trimmed and lower-cased),
+/// verified now; fails on the unique index if another account has it.
+pub async fn set_email<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>, DbErr> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(email))
+        .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .exec_with_returning(db)
+        .await?;
+    Ok(updated.into_iter().next())
 }
 
 /// Replaces the user's roles; the updated user, or `None` when there is none.

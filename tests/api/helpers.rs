@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use authql::auth::keys::{Keyring, SigningKey};
 use authql::config::{
-    CleanupSettings, CorsSettings, DatabaseSettings, Environment, JwtSettings, MasterKey,
-    SessionPolicy, Settings, Signing, SigningAlgorithm, TokenLifetimes,
+    CleanupSettings, CorsSettings, DatabaseSettings, Environment, JwtSettings, MailSettings,
+    MasterKey, SessionPolicy, Settings, Signing, SigningAlgorithm, TokenLifetimes, WorkerSettings,
 };
 use authql::startup::Application;
 use base64::Engine;
@@ -36,6 +36,14 @@ pub enum Backend {
 
 tokio::task_local! {
     static BACKEND: Backend;
+}
+
+/// The backend of the running test (SQLite unless it runs under
+/// `on_backend`).
+pub fn current_backend() -> Backend {
+    BACKEND
+        .try_with(|backend| *backend)
+        .unwrap_or(Backend::Sqlite)
 }
 
 /// Runs `test` with `spawn_app` using `backend`.
@@ -186,6 +194,22 @@ fn default_settings(database_url: &str) -> Settings {
         cors: CorsSettings::for_environment(Environment::Development),
         trusted_proxies: Vec::new(),
         protection: Default::default(),
+        mail: test_mail_settings(),
+    }
+}
+
+/// Mail logged (tests that read mail point it at an [`crate::smtp::SmtpSink`]),
+/// with a worker quick to poll and to retry.
+fn test_mail_settings() -> MailSettings {
+    MailSettings {
+        worker: WorkerSettings {
+            poll_interval: std::time::Duration::from_millis(50),
+            retry_delay: std::time::Duration::from_millis(100),
+            max_retry_delay: std::time::Duration::from_secs(1),
+            max_attempts: 10,
+            send_timeout: std::time::Duration::from_secs(2),
+        },
+        ..MailSettings::default()
     }
 }
 

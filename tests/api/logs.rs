@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::json;
 use uuid::Uuid;
 
+use authql::config::{Delivery, SmtpUrl};
+
 use crate::helpers::{Tokens, spawn_app_with};
+use crate::smtp::SmtpSink;
 
 /// Everything the test binary logs, at the levels production would use and
 /// finer for authql itself.
@@ -47,7 +50,14 @@ fn secret(label: &str) -> String {
 async fn no_password_or_token_reaches_the_log() {
     let log = captured_log();
     // Statement logging on: SQL is logged, the values bound to it never.
-    let app = spawn_app_with(|settings| settings.database.log_statements = true).await;
+    // Mail goes through SMTP, as in production: its links are secrets too.
+    let sink = SmtpSink::start().await;
+    let smtp = SmtpUrl::parse(&sink.url()).expect("the sink's URL");
+    let app = spawn_app_with(|settings| {
+        settings.database.log_statements = true;
+        settings.mail.delivery = Delivery::Smtp(smtp);
+    })
+    .await;
     let email = format!("logs-{}@example.com", Uuid::new_v4());
     let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     let register = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }";
@@ -97,7 +107,7 @@ async fn no_password_or_token_reaches_the_log() {
         ),
     ] {
         for value in variables.to_string().split('"') {
-            if value.contains('-') && value.len() > 32 {
+            if value.contains('-') && value.len() > 32 && !value.contains('@') {
                 passwords.push(value.trim_end_matches("\\u0000").to_owned());
             }
         }
@@ -155,6 +165,35 @@ async fn no_password_or_token_reaches_the_log() {
     .await;
     app.logout(Some(&forged), Some(&second.refresh)).await;
     app.me(Some(&second.access)).await;
+    // Links by mail: verification, reset (the new password too).
+    let other_email = format!("other-{email}");
+    let verification = sink.mail_to(&other_email, "Confirm").await.token();
+    tokens.push(verification.clone());
+    app.graphql(
+        "mutation($t: String!) { verifyEmail(token: $t) { id } }",
+        json!({ "t": verification }),
+        None,
+    )
+    .await
+    .ok("verifyEmail");
+    app.graphql(
+        "mutation($e: String!) { requestPasswordReset(email: $e) }",
+        json!({ "e": other_email }),
+        None,
+    )
+    .await
+    .ok("requestPasswordReset");
+    let reset = sink.mail_to(&other_email, "Reset").await.token();
+    tokens.push(reset.clone());
+    let after_reset = secret("reset Password Value");
+    passwords.push(after_reset.clone());
+    app.graphql(
+        "mutation($i: ResetPasswordInput!) { resetPassword(input: $i) { accessToken } }",
+        json!({ "i": { "token": reset, "newPassword": after_reset } }),
+        None,
+    )
+    .await
+    .ok("resetPassword");
     // A refused origin is logged, naming the origin.
     let refused = format!("https://refused-{}.example", Uuid::new_v4().simple());
     let response = app

@@ -1,0 +1,406 @@
+//! The account flows that go through the user's mailbox: password reset,
+//! address verification and e-mail change. Each link's token is issued and
+//! its mail queued in the transaction of the request; using a token is one
+//! conditional update, so a link works once.
+
+use anyhow::Context;
+use chrono::Utc;
+use entity::user;
+use sea_orm::TransactionTrait;
+
+use super::accounts::Confirming;
+use super::audit::Actor;
+use super::mailer::{Cause, Limits, Queued};
+use super::principal::Principal;
+use super::service::{Account, AuthService, ClientInfo, SignedIn, end_sessions};
+use super::throttle::ThrottleKey;
+use super::{AuthError, UnauthenticatedReason};
+use crate::domain::{Email, LinkToken, Password};
+use crate::mail::MailKind;
+use crate::store::account_tokens::Purpose;
+use crate::store::events::EventKind;
+use crate::store::revocations::Revoked;
+use crate::store::sessions::Selection;
+use crate::store::{self};
+
+/// `sessions.revoked_reason` of the sessions a password reset ends.
+pub const PASSWORD_RESET_REASON: &str = "password_reset";
+
+impl AuthService {
+    /// Sends a reset link to `email` if an enabled account has it. The
+    /// caller answers the same whatever happened: the same lookup and one
+    /// audit write are done either way, so the answer and its timing say
+    /// nothing about the address.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        self.admit(client, "requestPasswordReset").await?;
+        let email = Email::normalize_for_lookup(email);
+        let user = store::users::find_by_email(&self.reads, &email)
+            .await
+            .context("cannot look the user up")?;
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let detail = match &user {
+            None => "unknown_email",
+            Some(user) if user.disabled_at.is_some() => "account_disabled",
+            Some(user) => {
+                match self
+                    .queue_link(
+                        &tx,
+                        Purpose::PasswordReset,
+                        &user.email,
+                        Limits::AddressAndIp,
+                        Cause { user, client, now },
+                    )
+                    .await?
+                {
+                    Queued::Sent => "sent",
+                    Queued::Limited => "limited",
+                }
+            }
+        };
+        let user_id = user.as_ref().map(|u| u.id);
+        self.record(
+            &tx,
+            EventKind::PasswordResetRequested,
+            user_id,
+            None,
+            client,
+            Some(detail),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .context("cannot commit the reset request")?;
+        self.mail_queued();
+        tracing::info!(?user_id, detail, "password reset requested");
+        Ok(())
+    }
+
+    /// The account a reset token is for, while it is usable: the new
+    /// password is judged knowing its name and address.
+    pub async fn password_reset_account(&self, token: &LinkToken) -> Result<Account, AuthError> {
+        let taken = store::account_tokens::find_usable(
+            &self.reads,
+            &token.hash(),
+            &[Purpose::PasswordReset],
+            Utc::now(),
+        )
+        .await
+        .context("cannot look the token up")?
+        .ok_or(AuthError::InvalidToken)?;
+        let user = store::users::find(&self.reads, taken.user_id)
+            .await
+            .context("cannot load the user")?
+            .filter(|user| user.email == taken.email)
+            .ok_or(AuthError::InvalidToken)?;
+        Ok(user.into())
+    }
+
+    /// Sets a new password from a reset link: the token is used up, every
+    /// session of the user ends, the address counts as verified (the link
+    /// reached it), a notice goes to it, and a new session begins.
+    pub async fn reset_password(
+        &self,
+        token: &LinkToken,
+        new: &Password,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        self.admit(client, "resetPassword").await?;
+        let password_hash = self.hasher.hash(new).await?;
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let taken = store::account_tokens::take(&tx, &token.hash(), &[Purpose::PasswordReset], now)
+            .await
+            .context("cannot use the token")?
+            .ok_or(AuthError::InvalidToken)?;
+        let user = store::users::find(&tx, taken.user_id)
+            .await
+            .context("cannot load the user")?
+            .filter(|user| user.email == taken.email)
+            .ok_or(AuthError::InvalidToken)?;
+        if user.disabled_at.is_some() {
+            tx.rollback().await.context("cannot roll back")?;
+            return Err(AuthError::AccountDisabled);
+        }
+        store::users::set_password_hash(&tx, user.id, password_hash.clone(), now)
+            .await
+            .context("cannot store the new password hash")?;
+        let user = match user.email_verified_at {
+            Some(_) => user,
+            None => store::users::set_email_verified(&tx, user.id, Some(now), now)
+                .await
+                .context("cannot mark the address verified")?
+                .ok_or(AuthError::InvalidToken)?,
+        };
+        let ended = end_sessions(
+            &tx,
+            Selection::AllOfUser {
+                user_id: user.id,
+                except: None,
+            },
+            PASSWORD_RESET_REASON,
+            now,
+        )
+        .await?;
+        self.queue_notice(
+            &tx,
+            MailKind::PasswordChanged,
+            &user.email,
+            None,
+            Cause {
+                user: &user,
+                client,
+                now,
+            },
+        )
+        .await?;
+        let user = user::Model {
+            password_hash,
+            ..user
+        };
+        let signed_in = self
+            .start_session(&tx, user.clone(), client, EventKind::PasswordReset, now)
+            .await?;
+        tx.commit()
+            .await
+            .context("cannot commit the password reset")?;
+        self.sessions_ended(&ended);
+        self.mail_queued();
+        // The reset proves the mailbox; earlier failed guesses are forgotten.
+        self.throttle
+            .reset(&self.db, &ThrottleKey::for_email(&user.email))
+            .await?;
+        tracing::info!(user_id = %user.id, ended_sessions = ended.len(), "password reset");
+        Ok(signed_in)
+    }
+
+    /// Follows a verification or e-mail change link: the account's address
+    /// is confirmed, or replaced by the new one (which is then confirmed).
+    pub async fn verify_email(
+        &self,
+        token: &LinkToken,
+        client: &ClientInfo,
+    ) -> Result<Account, AuthError> {
+        self.admit(client, "verifyEmail").await?;
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let taken = store::account_tokens::take(
+            &tx,
+            &token.hash(),
+            &[Purpose::VerifyEmail, Purpose::ChangeEmail],
+            now,
+        )
+        .await
+        .context("cannot use the token")?
+        .ok_or(AuthError::InvalidToken)?;
+        let user = store::users::find(&tx, taken.user_id)
+            .await
+            .context("cannot load the user")?
+            .ok_or(AuthError::InvalidToken)?;
+        let (user, kind) = match taken.purpose {
+            Purpose::ChangeEmail => {
+                let changed = store::users::set_email(&tx, user.id, &taken.email, now)
+                    .await
+                    .map_err(|e| {
+                        if store::is_unique_violation(&e) {
+                            AuthError::EmailTaken
+                        } else {
+                            anyhow::Error::new(e)
+                                .context("cannot change the address")
+                                .into()
+                        }
+                    });
+                let changed = match changed {
+                    Ok(changed) => changed.ok_or(AuthError::InvalidToken)?,
+                    Err(error) => {
+                        tx.rollback().await.context("cannot roll back")?;
+                        return Err(error);
+                    }
+                };
+                // Links sent to the old address stop working.
+                store::account_tokens::retire(
+                    &tx,
+                    user.id,
+                    &[Purpose::PasswordReset, Purpose::VerifyEmail],
+                    now,
+                )
+                .await
+                .context("cannot retire the old address's links")?;
+                (changed, EventKind::EmailChanged)
+            }
+            _ if user.email != taken.email => {
+                // Sent to an address the account no longer has.
+                tx.rollback().await.context("cannot roll back")?;
+                return Err(AuthError::InvalidToken);
+            }
+            _ => {
+                let verified = store::users::set_email_verified(&tx, user.id, Some(now), now)
+                    .await
+                    .context("cannot mark the address verified")?
+                    .ok_or(AuthError::InvalidToken)?;
+                (verified, EventKind::EmailVerified)
+            }
+        };
+        // Instances reread the user (its address and `emailVerified`).
+        store::revocations::append(&tx, &[Revoked::User(user.id)], now)
+            .await
+            .context("cannot append to the revocation feed")?;
+        self.record(&tx, kind, Some(user.id), None, client, None)
+            .await?;
+        tx.commit()
+            .await
+            .context("cannot commit the verification")?;
+        self.sessions.apply(&[Revoked::User(user.id)]);
+        tracing::info!(user_id = %user.id, event = kind.as_str(), "address confirmed");
+        Ok(user.into())
+    }
+
+    /// Sends the principal a new verification link; `false` when the
+    /// address is verified already. A limited request answers `true` too.
+    pub async fn resend_verification_email(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+    ) -> Result<bool, AuthError> {
+        let user = store::users::find(&self.reads, principal.user_id)
+            .await
+            .context("cannot load the user")?
+            .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))?;
+        if user.email_verified_at.is_some() {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        self.queue_link(
+            &tx,
+            Purpose::VerifyEmail,
+            &user.email,
+            Limits::AddressAndIp,
+            Cause {
+                user: &user,
+                client,
+                now,
+            },
+        )
+        .await?;
+        tx.commit()
+            .await
+            .context("cannot commit the verification mail")?;
+        self.mail_queued();
+        Ok(true)
+    }
+
+    /// Asks to move the principal's account to `new_email`, after checking
+    /// its password (throttled as logins are): a confirmation link goes to
+    /// the new address and a notice to the current one. The address changes
+    /// when the link is followed.
+    pub async fn change_email(
+        &self,
+        principal: &Principal,
+        new_email: &Email,
+        password: &Password,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        self.admit(client, "changeEmail").await?;
+        let user = store::users::find(&self.db, principal.user_id)
+            .await
+            .context("cannot load the user")?
+            .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))?;
+        self.confirm_password(principal, &user, password, Confirming::EmailChange, client)
+            .await?;
+        if store::users::find_by_email(&self.reads, new_email.as_str())
+            .await
+            .context("cannot look the address up")?
+            .is_some()
+        {
+            return Err(AuthError::EmailTaken);
+        }
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let queued = self
+            .queue_link(
+                &tx,
+                Purpose::ChangeEmail,
+                new_email.as_str(),
+                Limits::AddressAndIp,
+                Cause {
+                    user: &user,
+                    client,
+                    now,
+                },
+            )
+            .await?;
+        if queued == Queued::Sent {
+            self.queue_notice(
+                &tx,
+                MailKind::EmailChangeNotice,
+                &user.email,
+                Some(new_email.as_str()),
+                Cause {
+                    user: &user,
+                    client,
+                    now,
+                },
+            )
+            .await?;
+        }
+        let detail = match queued {
+            Queued::Sent => "sent",
+            Queued::Limited => "limited",
+        };
+        self.record(
+            &tx,
+            EventKind::EmailChangeRequested,
+            Some(user.id),
+            Some(principal.session_id),
+            client,
+            Some(detail),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .context("cannot commit the e-mail change")?;
+        self.mail_queued();
+        tracing::info!(user_id = %user.id, detail, "e-mail change requested");
+        Ok(())
+    }
+
+    /// Accounts created by the operator count as verified: the operator
+    /// vouches for the address.
+    pub(super) async fn vouch_for_address<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        actor: Actor,
+        user: &user::Model,
+    ) -> anyhow::Result<()> {
+        let now = Utc::now();
+        store::users::set_email_verified(db, user.id, Some(now), now)
+            .await
+            .with_context(|| format!("cannot mark the address verified for {actor}"))?;
+        Ok(())
+    }
+}

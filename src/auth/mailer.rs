@@ -1,0 +1,248 @@
+//! Queuing mail: letters go into the outbox in the caller's transaction,
+//! within the sending limits, and this instance's worker is woken once the
+//! transaction commits.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::user;
+use sea_orm::ConnectionTrait;
+use tokio::sync::Notify;
+
+use super::service::{AuthService, ClientInfo};
+use crate::config::{LinkTemplate, MailSettings};
+use crate::domain::LinkToken;
+use crate::mail::{MailKind, Templates, Variables};
+use crate::store::account_tokens::{NewToken, Purpose};
+use crate::store::events::EventKind;
+use crate::store::outbox::{CountedBy, NewMail};
+use crate::store::{self};
+
+/// What the mail flows need: templates, links, limits, and the bell of this
+/// instance's worker.
+pub struct Mail {
+    templates: Templates,
+    settings: MailSettings,
+    wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail").finish_non_exhaustive()
+    }
+}
+
+impl Mail {
+    pub fn new(settings: &MailSettings) -> anyhow::Result<Self> {
+        Ok(Self {
+            templates: Templates::load(settings)?,
+            settings: settings.clone(),
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Rung after mail is queued; the worker listens.
+    pub fn bell(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    pub fn require_verified_email(&self) -> bool {
+        self.settings.require_verified_email
+    }
+
+    fn link_of(&self, purpose: Purpose) -> (&LinkTemplate, std::time::Duration, MailKind) {
+        match purpose {
+            Purpose::PasswordReset => (
+                &self.settings.reset_url,
+                self.settings.reset_ttl,
+                MailKind::PasswordReset,
+            ),
+            Purpose::VerifyEmail => (
+                &self.settings.verify_url,
+                self.settings.verification_ttl,
+                MailKind::VerifyEmail,
+            ),
+            Purpose::ChangeEmail => (
+                &self.settings.verify_url,
+                self.settings.verification_ttl,
+                MailKind::ChangeEmail,
+            ),
+        }
+    }
+}
+
+/// Which sending limits a link mail is held to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Limits {
+    /// Per address only: the first mail of a registration (the IP's
+    /// registrations are limited already).
+    Address,
+    /// Per address and per client IP.
+    AddressAndIp,
+}
+
+/// Whose account a mail is about, which request caused it, and when.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Cause<'a> {
+    pub user: &'a user::Model,
+    pub client: &'a ClientInfo,
+    pub now: DateTime<Utc>,
+}
+
+/// What became of a link mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Queued {
+    Sent,
+    /// Not sent: a limit was reached (recorded in the audit trail).
+    Limited,
+}
+
+impl AuthService {
+    /// Issues a token of `purpose` for `user` and queues its link to `to`
+    /// (the account's address, or the new one), unless a sending limit is
+    /// reached: then nothing is issued, and the refusal is recorded.
+    pub(super) async fn queue_link<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        purpose: Purpose,
+        to: &str,
+        limits: Limits,
+        cause: Cause<'_>,
+    ) -> anyhow::Result<Queued> {
+        let Cause { user, client, now } = cause;
+        let (url, ttl, kind) = self.mail.link_of(purpose);
+        if let Some(limit) = self
+            .sending_limit_reached(db, to, limits, client, now)
+            .await?
+        {
+            let detail = format!("{}:{limit}", kind.as_str());
+            self.record(
+                db,
+                EventKind::MailLimited,
+                Some(user.id),
+                None,
+                client,
+                Some(&detail),
+            )
+            .await?;
+            tracing::info!(user_id = %user.id, kind = kind.as_str(), limit, "mail not sent: sending limit reached");
+            return Ok(Queued::Limited);
+        }
+        let token = LinkToken::generate()?;
+        store::account_tokens::issue(
+            db,
+            NewToken {
+                user_id: user.id,
+                purpose,
+                token_hash: token.hash(),
+                email: to,
+                now,
+                expires_at: now
+                    + TimeDelta::from_std(ttl).context("a link lifetime is too long")?,
+            },
+        )
+        .await
+        .context("cannot store the link's token")?;
+        let link = url.link(&token.expose());
+        let letter = self.mail.templates.compose(
+            kind,
+            Variables {
+                name: &user.name,
+                email: to,
+                link: Some(&link),
+                expires_in: Some(ttl),
+                new_email: None,
+            },
+        )?;
+        self.enqueue(db, letter, user, client, now).await?;
+        Ok(Queued::Sent)
+    }
+
+    /// Queues a notice of `kind` to `to` about `user`'s account; notices are
+    /// not limited.
+    pub(super) async fn queue_notice<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        kind: MailKind,
+        to: &str,
+        new_email: Option<&str>,
+        cause: Cause<'_>,
+    ) -> anyhow::Result<()> {
+        let Cause { user, client, now } = cause;
+        let letter = self.mail.templates.compose(
+            kind,
+            Variables {
+                name: &user.name,
+                email: to,
+                link: None,
+                expires_in: None,
+                new_email,
+            },
+        )?;
+        self.enqueue(db, letter, user, client, now).await
+    }
+
+    async fn enqueue<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        letter: crate::mail::Letter,
+        user: &user::Model,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        store::outbox::enqueue(
+            db,
+            NewMail {
+                kind: letter.kind.as_str(),
+                user_id: Some(user.id),
+                recipient: letter.to,
+                ip: client.ip.clone(),
+                subject: letter.subject,
+                text_body: letter.text,
+                html_body: letter.html,
+                now,
+            },
+        )
+        .await
+        .context("cannot queue the mail")?;
+        Ok(())
+    }
+
+    /// The limit (`address` or `ip`) that a link mail to `to` would pass.
+    async fn sending_limit_reached<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        to: &str,
+        limits: Limits,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<&'static str>> {
+        let kinds: Vec<&str> = MailKind::WITH_LINKS.iter().map(|k| k.as_str()).collect();
+        let since = now - TimeDelta::hours(1);
+        let limit = self.mail.settings.limits;
+        let sent = store::outbox::count_since(db, CountedBy::Recipient(to), &kinds, since)
+            .await
+            .context("cannot count the address's mail")?;
+        if sent >= u64::from(limit.per_address_per_hour) {
+            return Ok(Some("address"));
+        }
+        if limits == Limits::AddressAndIp
+            && let Some(ip) = client.ip.as_deref()
+        {
+            let sent = store::outbox::count_since(db, CountedBy::Ip(ip), &kinds, since)
+                .await
+                .context("cannot count the client's mail")?;
+            if sent >= u64::from(limit.per_ip_per_hour) {
+                return Ok(Some("ip"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Wakes this instance's worker: call after the transaction that queued
+    /// mail commits.
+    pub(super) fn mail_queued(&self) {
+        self.mail.wake.notify_one();
+    }
+}

@@ -1,0 +1,143 @@
+//! The flows through the user's mailbox: password reset, address
+//! verification, e-mail change.
+
+use async_graphql::{Context, Object};
+
+use super::context;
+use super::errors::{ApiError, FieldErrors};
+use super::guards::Authenticated;
+use super::types::{AuthPayload, ChangeEmailInput, ResetPasswordInput, User};
+use crate::auth::AuthError;
+use crate::domain::{LinkToken, Password};
+
+/// The longest address `requestPasswordReset` looks at.
+const MAX_EMAIL_CHARS: usize = 255;
+
+#[derive(Default)]
+pub struct MailboxMutation;
+
+#[Object]
+impl MailboxMutation {
+    /// Mails a single-use link to choose a new password (valid for
+    /// `AUTHQL_PASSWORD_RESET_TTL`, 30 minutes by default) to the account
+    /// with this address. Always `true`, after the same work, whether or not
+    /// an account has the address, so it reveals nothing. Links beyond
+    /// `AUTHQL_MAIL_PER_ADDRESS_PER_HOUR` or `AUTHQL_MAIL_PER_IP_PER_HOUR`
+    /// are not sent.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's e-mail address.")] email: String,
+    ) -> async_graphql::Result<bool> {
+        let mut errors = FieldErrors::default();
+        if email.trim().is_empty() {
+            errors.add("email", "must not be empty");
+        } else if email.chars().count() > MAX_EMAIL_CHARS {
+            errors.add("email", "must be at most 255 characters");
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::from(errors).into());
+        }
+        context::service(ctx)?
+            .request_password_reset(&email, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(true)
+    }
+
+    /// Sets a new password from a reset link's token and signs in a new
+    /// session. Every other session of the user ends, and a notice goes to
+    /// the account's address. A used, expired or superseded token is
+    /// `INVALID_TOKEN`.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The link's token and the new password.")] input: ResetPasswordInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let service = context::service(ctx)?;
+        let token =
+            LinkToken::parse(&input.token).ok_or(ApiError::Auth(AuthError::InvalidToken))?;
+        let account = service
+            .password_reset_account(&token)
+            .await
+            .map_err(ApiError::from)?;
+        let policy = context::password_policy(ctx)?;
+        let password = Password::parse(
+            input.new_password,
+            policy.min_score,
+            &[account.name.as_str(), account.email.as_str()],
+        )
+        .map_err(|m| {
+            let mut errors = FieldErrors::default();
+            errors.add("newPassword", m);
+            ApiError::from(errors)
+        })?;
+        let signed_in = service
+            .reset_password(&token, &password, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(context::deliver(ctx, signed_in)?)
+    }
+
+    /// Confirms an address with the token of a link mailed to it: after
+    /// registration (the account's address is verified) or after
+    /// `changeEmail` (the new address replaces the old one). Needs no
+    /// access token: the link may be opened on another device. A used,
+    /// expired or superseded token is `INVALID_TOKEN`.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token from the link (the `{token}` of `AUTHQL_VERIFY_URL`).")]
+        token: String,
+    ) -> async_graphql::Result<User> {
+        let token = LinkToken::parse(&token).ok_or(ApiError::Auth(AuthError::InvalidToken))?;
+        let account = context::service(ctx)?
+            .verify_email(&token, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(account.into())
+    }
+
+    /// Mails the caller a new verification link (older ones stop working).
+    /// `false` when the address is verified already. Requires an access
+    /// token.
+    #[graphql(guard = "Authenticated")]
+    async fn resend_verification_email(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let principal = context::principal(ctx).await?;
+        Ok(context::service(ctx)?
+            .resend_verification_email(&principal, &context::client(ctx))
+            .await
+            .map_err(ApiError::from)?)
+    }
+
+    /// Starts moving the caller's account to another address: the password
+    /// is checked (and throttled as logins are), a confirmation link goes to
+    /// the new address and a notice to the current one. The address changes
+    /// when the link is followed (`verifyEmail`). Requires an access token.
+    #[graphql(guard = "Authenticated")]
+    async fn change_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new address and the current password.")] input: ChangeEmailInput,
+    ) -> async_graphql::Result<bool> {
+        let principal = context::principal(ctx).await?;
+        let (new_email, password) = input.parse().map_err(ApiError::from)?;
+        if new_email.as_str() == principal.account.email {
+            let mut errors = FieldErrors::default();
+            errors.add("newEmail", "is the account's address already");
+            return Err(ApiError::from(errors).into());
+        }
+        context::service(ctx)?
+            .change_email(&principal, &new_email, &password, &context::client(ctx))
+            .await
+            .map_err(|error| match error {
+                AuthError::EmailTaken => {
+                    let mut errors = FieldErrors::default();
+                    errors.add("newEmail", "is already registered");
+                    ApiError::EmailTaken(errors)
+                }
+                other => ApiError::from(other),
+            })?;
+        Ok(true)
+    }
+}
