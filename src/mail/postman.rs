@@ -62,8 +62,8 @@ impl Postman {
                     to = %mail.recipient,
                     subject = %mail.subject,
                     kind = %mail.kind,
-                    body = %text,
-                    "mail not sent (no AUTHQL_SMTP_URL in development): its text follows"
+                    body = ?text,
+                    "mail not sent (no AUTHQL_SMTP_URL in development); its text is on this line"
                 );
                 Ok(())
             }

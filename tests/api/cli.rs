@@ -54,6 +54,131 @@ fn production_without_a_master_key_or_secret_refuses_to_start() {
 }
 
 #[test]
+fn production_without_smtp_or_the_frontend_links_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let production = || {
+        let mut command = authql(dir.path());
+        command
+            .env("AUTHQL_ENV", "production")
+            .env("AUTHQL_MASTER_KEY", MASTER_KEY)
+            .env("AUTHQL_LISTEN", "127.0.0.1:0");
+        command
+    };
+    assert_refused(&run(&mut production()), "AUTHQL_SMTP_URL");
+    let output = run(production()
+        .env(
+            "AUTHQL_SMTP_URL",
+            "smtps://mailer:pw-never-echoed@mail.example.com:465",
+        )
+        .env("AUTHQL_MAIL_FROM", "Example <no-reply@example.com>")
+        .env(
+            "AUTHQL_VERIFY_URL",
+            "https://app.example.com/verify?token={token}",
+        ));
+    assert_refused(&output, "AUTHQL_RESET_URL");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("pw-never-echoed"));
+    let output = run(production()
+        .env("AUTHQL_SMTP_URL", "gopher://mail.example.com")
+        .env("AUTHQL_MAIL_FROM", "Example <no-reply@example.com>"));
+    assert_refused(&output, "AUTHQL_SMTP_URL");
+    let output = run(production()
+        .env(
+            "AUTHQL_SMTP_URL",
+            "smtp://mail.example.com:587?tls=required",
+        )
+        .env("AUTHQL_MAIL_FROM", "Example <no-reply@example.com>")
+        .env("AUTHQL_RESET_URL", "https://app.example.com/reset")
+        .env(
+            "AUTHQL_VERIFY_URL",
+            "https://app.example.com/verify?token={token}",
+        ));
+    assert_refused(&output, "{token}");
+}
+
+/// In development without SMTP, a mail's text, link included, is in the log.
+#[test]
+fn in_development_without_smtp_mails_are_written_to_the_log() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut server = authql(dir.path())
+        .env("RUST_LOG", "info")
+        .env("AUTHQL_LISTEN", format!("127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("authql starts");
+    let stderr = server.stderr.take().unwrap();
+    let (lines, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let registered = (0..300).find_map(|_| {
+        let body = serde_json::json!({
+            "query": "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+            "variables": { "i": {
+                "name": "Ada", "email": "ada@example.com",
+                "password": "correct horse battery staple",
+                "passwordConfirmation": "correct horse battery staple"
+            }}
+        })
+        .to_string();
+        let reply = post(port, &body);
+        if reply.is_none() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        reply
+    });
+    assert!(registered.expect("the server answers").contains("\"id\""));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    let found = loop {
+        match log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.contains("mail not sent") => break Some(line),
+            Ok(line) => seen.push(line),
+            Err(_) => break None,
+        }
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let line = found.unwrap_or_else(|| panic!("no mail in the log: {seen:?}"));
+    assert!(line.contains("ada@example.com"), "{line}");
+    assert!(
+        line.contains("http://localhost:3000/verify-email?token="),
+        "{line}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("mails are written to this log")),
+        "a warning says so at start-up: {seen:?}"
+    );
+}
+
+/// A bare HTTP/1.1 POST of `body` to `/graphql` on `port`; `None` when
+/// nothing listens yet.
+fn post(port: u16, body: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).ok()?;
+    Some(reply)
+}
+
+#[test]
 fn a_secret_without_hs256_is_refused_naming_the_algorithm() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(authql(dir.path())

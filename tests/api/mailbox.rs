@@ -553,6 +553,89 @@ async fn a_down_smtp_server_gets_the_mail_when_it_comes_back() {
     verify(&app, &mail.token()).await.ok("verifyEmail");
 }
 
+async fn mail_that_keeps_failing_is_kept_for_operators_and_sent_when_retried() {
+    let sink = SmtpSink::start_on(0, Behaviour::Refuse).await;
+    let app = spawn_app_with(|s| {
+        through(&sink)(s);
+        s.mail.worker.max_attempts = 2;
+    })
+    .await;
+    let email = fresh_email();
+    sign_up(&app, &email).await;
+    let given_up = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let rows = outbox_rows(&app, &email).await;
+            if rows.iter().any(|row| row.failed_at.is_some()) {
+                return rows.into_iter().next().unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the mail is given up on after two attempts");
+    assert_eq!(given_up.attempts, 2);
+    // Given up on: no further attempts.
+    let connections = sink.connections();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.connections(), connections);
+
+    let output = app.cli(&["mail", "list"], None).await;
+    let list = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    let line = list
+        .lines()
+        .find(|line| line.contains(&email))
+        .unwrap_or_else(|| panic!("the given-up mail is listed: {list}"));
+    assert!(
+        line.contains(&given_up.id.to_string()) && line.contains("verify_email"),
+        "{line}"
+    );
+    assert!(line.contains("451"), "with its last error: {line}");
+    assert!(!list.contains("token="), "no link is printed: {list}");
+
+    let unknown = app
+        .cli(&["mail", "retry", &Uuid::new_v4().to_string()], None)
+        .await;
+    assert!(!unknown.status.success());
+    sink.behave(Behaviour::Accept);
+    let output = app.cli(&["mail", "retry", "--all"], None).await;
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 mail(s) due again"));
+    let mail = sink.mail_to(&email, "Confirm").await;
+    verify(&app, &mail.token()).await.ok("verifyEmail");
+    let listed = app.cli(&["mail", "list"], None).await;
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains(&email));
+}
+
+async fn with_several_instances_each_mail_is_sent_once() {
+    let sink = SmtpSink::start().await;
+    let first = spawn_app_with(through(&sink)).await;
+    let second = first.another_instance().await;
+    let third = first.another_instance().await;
+    let emails: Vec<String> = (0..9).map(|_| fresh_email()).collect();
+    let instances = [&first, &second, &third];
+    futures::future::join_all(
+        emails
+            .iter()
+            .enumerate()
+            .map(|(i, email)| sign_up(instances[i % 3], email)),
+    )
+    .await;
+    for email in &emails {
+        sink.mail_to(email, "Confirm").await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received = sink.received();
+    assert_eq!(received.len(), emails.len(), "one mail per registration");
+    for email in &emails {
+        assert_eq!(
+            received.iter().filter(|m| &m.to == email).count(),
+            1,
+            "{email}"
+        );
+    }
+}
+
 /// `authql serve` as its own process on `url`, sending through `smtp`.
 fn serve_process(url: &str, smtp: &str) -> (std::process::Child, String) {
     use base64::Engine;
@@ -635,6 +718,8 @@ async fn a_server_killed_while_sending_leaves_the_mail_to_the_next() {
 }
 
 crate::on_every_backend!(
+    mail_that_keeps_failing_is_kept_for_operators_and_sent_when_retried,
+    with_several_instances_each_mail_is_sent_once,
     a_server_killed_while_sending_leaves_the_mail_to_the_next,
     a_forgotten_password_is_reset_from_the_mailed_link,
     a_reset_for_an_unknown_address_answers_the_same_and_sends_nothing,
