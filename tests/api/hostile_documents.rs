@@ -244,6 +244,12 @@ async fn a_document_may_check_only_one_credential() {
         format!("mutation {{ ...L ...L }} fragment L on Mutation {{ {login} }}"),
         format!("mutation {{ {login} refresh(refreshToken: \"x\") {{ accessToken }} }}"),
         format!("mutation A {{ {login} }} mutation B {{ {login} }}"),
+        format!(
+            "mutation {{ a: requestPasswordReset(email: \"{email}\") b: requestPasswordReset(email: \"{email}\") }}"
+        ),
+        format!(
+            "mutation {{ requestPasswordReset(email: \"{email}\") resetPassword(input: {{ token: \"t\", newPassword: \"p\" }}) {{ accessToken }} }}"
+        ),
     ] {
         let started = Instant::now();
         let reply = app.graphql(&document, json!({}), None).await;

@@ -135,8 +135,10 @@ impl fmt::Display for LimitError {
             Self::FragmentCycle(name) => write!(f, "Fragment \"{name}\" spreads itself"),
             Self::CredentialFields(count) => write!(
                 f,
-                "A document may hold at most one field that checks a credential \
-                 (login, register, refresh); this one holds {count}"
+                "A document may hold at most one field that checks a credential or \
+                 sends mail (login, register, refresh, changePassword, \
+                 requestPasswordReset, resetPassword, verifyEmail, \
+                 resendVerificationEmail, changeEmail); this one holds {count}"
             ),
         }
     }

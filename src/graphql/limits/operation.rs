@@ -13,9 +13,20 @@ use async_graphql::parser::types::{
 
 use super::{DocumentLimits, Limit, LimitError};
 
-/// Mutation fields that check a credential: each may cost an argon2 hash or a
-/// refresh-token check, so a document holds at most one of them in all.
-pub const CREDENTIAL_FIELDS: [&str; 3] = ["login", "register", "refresh"];
+/// Mutation fields that check a credential or a mailed link's token, or
+/// send mail: each may cost an argon2 hash, a token check or a mail, so a
+/// document holds at most one of them in all.
+pub const CREDENTIAL_FIELDS: [&str; 9] = [
+    "login",
+    "register",
+    "refresh",
+    "changePassword",
+    "requestPasswordReset",
+    "resetPassword",
+    "verifyEmail",
+    "resendVerificationEmail",
+    "changeEmail",
+];
 
 /// What a selection set costs once its fragments are expanded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
