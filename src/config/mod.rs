@@ -189,7 +189,9 @@ pub enum KeysAction {
     /// Stop trusting a (compromised) key at once; a new key signs
     /// immediately and the sessions it signed must sign in again.
     Retire {
-        /// The key's `kid`, as `keys list` shows it.
+        /// The key's `kid`, as `keys list` shows it (base64url: it may start
+        /// with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }
@@ -501,6 +503,18 @@ mod tests {
         let shown: Vec<String> = parsed.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
         assert!(trusted_proxies(&["proxy.internal".into()]).is_err());
+    }
+
+    #[test]
+    fn a_kid_that_starts_with_a_hyphen_is_a_kid_not_a_flag() {
+        let cli = Cli::try_parse_from(["authql", "keys", "retire", "-U8usPufbnpSdx_nqzm"])
+            .expect("the kid parses");
+        assert!(matches!(
+            cli.command,
+            Some(Command::Keys {
+                action: KeysAction::Retire { kid }
+            }) if kid == "-U8usPufbnpSdx_nqzm"
+        ));
     }
 
     #[test]

@@ -57,14 +57,17 @@ pub enum ResponseFormat {
 }
 
 impl ResponseFormat {
-    /// Chooses by the `Accept` header: highest quality wins, ties and
-    /// wildcards go to `application/graphql-response+json`, as does a missing
-    /// header. `None` when neither type is acceptable.
+    /// Chooses by the `Accept` header: the highest quality wins; at equal
+    /// quality `application/graphql-response+json` beats `application/json`,
+    /// which beats a wildcard. A missing header or a wildcard alone gets
+    /// `application/json` (the GraphQL-over-HTTP spec's advice for clients
+    /// that do not know the new type: axios, bare `fetch`, curl). `None`
+    /// when neither type is acceptable.
     pub fn negotiate(accept: Option<&str>) -> Option<Self> {
         let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-            return Some(Self::GraphqlResponseJson);
+            return Some(Self::Json);
         };
-        let mut best: Option<(f32, Self)> = None;
+        let mut best: Option<(f32, u8, Self)> = None;
         for range in accept.split(',') {
             let mut params = range.split(';');
             let media = params
@@ -76,9 +79,10 @@ impl ResponseFormat {
                 .filter_map(|p| p.trim().strip_prefix("q="))
                 .find_map(|q| q.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
-            let format = match media.as_str() {
-                GRAPHQL_RESPONSE_JSON | "application/*" | "*/*" => Self::GraphqlResponseJson,
-                JSON => Self::Json,
+            let (precedence, format) = match media.as_str() {
+                GRAPHQL_RESPONSE_JSON => (2, Self::GraphqlResponseJson),
+                JSON => (1, Self::Json),
+                "application/*" | "*/*" => (0, Self::Json),
                 _ => continue,
             };
             if quality <= 0.0 {
@@ -86,18 +90,13 @@ impl ResponseFormat {
             }
             let better = match best {
                 None => true,
-                Some((q, current)) => {
-                    quality > q
-                        || (quality == q
-                            && current == Self::Json
-                            && format == Self::GraphqlResponseJson)
-                }
+                Some((q, p, _)) => quality > q || (quality == q && precedence > p),
             };
             if better {
-                best = Some((quality, format));
+                best = Some((quality, precedence, format));
             }
         }
-        best.map(|(_, format)| format)
+        best.map(|(_, _, format)| format)
     }
 
     fn content_type(self) -> &'static str {
@@ -150,7 +149,7 @@ async fn serve(
         .and_then(|v| v.to_str().ok());
     if method == Method::GET && endpoint.graphiql && accept.is_some_and(|a| a.contains("text/html"))
     {
-        return graphiql_page();
+        return super::graphiql::page();
     }
     let Some(format) = ResponseFormat::negotiate(accept) else {
         return transport_error(
@@ -349,13 +348,20 @@ async fn read_request(
             &error.to_string(),
         ));
     }
-    serde_json::from_slice(&bytes).map_err(|_| {
+    let not_a_request = || {
         transport_error(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "The body must be a JSON object with a string `query`",
         )
-    })
+    };
+    let request: async_graphql::Request =
+        serde_json::from_slice(&bytes).map_err(|_| not_a_request())?;
+    // Without a document it is not a GraphQL request, whatever `Accept` says.
+    if request.query.trim().is_empty() {
+        return Err(not_a_request());
+    }
+    Ok(request)
 }
 
 /// The parameters of a GET request, named as the GraphQL over HTTP spec names
@@ -464,29 +470,21 @@ fn transport_error(status: StatusCode, code: &str, message: &str) -> Response {
         .body(body.to_string())
 }
 
-fn graphiql_page() -> Response {
-    let html = async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("authql GraphiQL")
-        .finish();
-    Response::builder()
-        .content_type("text/html; charset=utf-8")
-        .body(html)
-}
-
 #[cfg(test)]
 mod tests {
     use super::ResponseFormat::{self, GraphqlResponseJson, Json};
 
     #[test]
-    fn a_missing_or_wildcard_accept_gets_graphql_response_json() {
-        assert_eq!(ResponseFormat::negotiate(None), Some(GraphqlResponseJson));
+    fn a_missing_or_wildcard_accept_gets_json() {
+        assert_eq!(ResponseFormat::negotiate(None), Some(Json));
+        assert_eq!(ResponseFormat::negotiate(Some("*/*")), Some(Json));
+        assert_eq!(ResponseFormat::negotiate(Some("application/*")), Some(Json));
         assert_eq!(
-            ResponseFormat::negotiate(Some("*/*")),
+            ResponseFormat::negotiate(Some("application/graphql-response+json, */*;q=0.8")),
             Some(GraphqlResponseJson)
         );
         assert_eq!(
-            ResponseFormat::negotiate(Some("application/*")),
+            ResponseFormat::negotiate(Some("*/*, application/graphql-response+json")),
             Some(GraphqlResponseJson)
         );
     }

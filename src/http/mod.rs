@@ -1,8 +1,10 @@
-//! HTTP wiring: `/graphql` (GraphQL over HTTP, GraphiQL), `/healthz`, the key
-//! set at `/.well-known/jwks.json`, CORS.
+//! HTTP wiring: `/graphql` (GraphQL over HTTP, GraphiQL and its files under
+//! `/graphiql/` in development), `/healthz`, the key set at
+//! `/.well-known/jwks.json`, CORS.
 
 mod client;
 pub mod cors;
+pub mod graphiql;
 pub mod graphql;
 mod health;
 pub mod jwks;
@@ -27,7 +29,12 @@ pub fn routes(
     key_set: jwks::KeySet,
     origins: Arc<cors::OriginPolicy>,
 ) -> impl Endpoint<Output = Response> + use<> {
-    Route::new()
+    let graphiql = graphql.graphiql;
+    let mut route = Route::new();
+    if graphiql {
+        route = route.at("/graphiql/:file", get(graphiql::asset));
+    }
+    route
         .at(
             "/graphql",
             graphql::graphql

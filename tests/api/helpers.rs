@@ -437,11 +437,14 @@ impl TestApp {
         self.post_raw(&all, body.to_string()).await
     }
 
-    /// POSTs a GraphQL request as JSON, optionally with a Bearer token.
+    /// POSTs a GraphQL request as JSON, optionally with a Bearer token,
+    /// accepting `application/graphql-response+json` as current GraphQL
+    /// clients do.
     pub async fn graphql(&self, query: &str, variables: Value, bearer: Option<&str>) -> Reply {
         let mut request = self
             .client
             .post(self.url())
+            .header("accept", "application/graphql-response+json")
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = bearer {
             request = request.bearer_auth(token);

@@ -96,6 +96,7 @@ async fn deeply_nested_documents_are_refused_by_post_and_get() {
             .client
             .get(app.url())
             .query(&[("query", document.as_str())])
+            .header("accept", "application/graphql-response+json")
             .send()
             .await
             .expect("request sent");

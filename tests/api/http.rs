@@ -17,6 +17,7 @@ async fn get_runs_queries_with_operation_name() {
             ),
             ("operationName", "B"),
         ])
+        .header("accept", "application/graphql-response+json")
         .send()
         .await
         .unwrap();
@@ -28,6 +29,50 @@ async fn get_runs_queries_with_operation_name() {
             .starts_with("application/graphql-response+json")
     );
     assert_eq!(reply.body["data"], json!({ "b": "Query" }));
+}
+
+/// Clients that do not know `application/graphql-response+json` (axios,
+/// bare `fetch`, curl) send no `Accept` or `*/*`: they get
+/// `application/json`, so a request error is a 200 they can read, not a
+/// 400 they throw on.
+async fn no_accept_or_a_wildcard_gets_application_json() {
+    let app = spawn_app().await;
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("application/*"),
+        Some("text/html;q=0.9, */*;q=0.8"),
+    ] {
+        let mut request = app
+            .client
+            .post(app.url())
+            .json(&json!({ "query": "{ noSuchField }" }));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let reply = Reply::read(request.send().await.unwrap()).await;
+        assert_eq!(reply.status, 200, "{accept:?}");
+        assert!(
+            reply.content_type.starts_with("application/json"),
+            "{accept:?}: {}",
+            reply.content_type
+        );
+        assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
+    }
+    let response = app
+        .client
+        .get(app.url())
+        .query(&[("query", "{ __typename }")])
+        .header("accept", "application/graphql-response+json, */*;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        Reply::read(response)
+            .await
+            .content_type
+            .starts_with("application/graphql-response+json")
+    );
 }
 
 async fn post_honours_operation_name() {
@@ -357,6 +402,7 @@ async fn healthz_is_503_when_the_database_is_gone() {
 }
 
 crate::on_every_backend!(
+    no_accept_or_a_wildcard_gets_application_json,
     a_database_failure_is_an_opaque_internal_error_with_the_request_id,
     get_runs_queries_with_operation_name,
     post_honours_operation_name,

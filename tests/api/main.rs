@@ -29,6 +29,7 @@ mod cookies;
 mod cors;
 mod faults;
 mod fuzz;
+mod graphiql;
 mod helpers;
 mod hostile_documents;
 mod http;
