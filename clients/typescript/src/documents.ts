@@ -1,0 +1,14 @@
+// The operations the client sends: the same as `operations.graphql`, from
+// which GraphQL Code Generator types them (a test checks they agree).
+
+const FRAGMENTS = `
+fragment SessionFields on AuthPayload {
+  accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt user { ...UserFields }
+}
+fragment UserFields on User { id name email emailVerified roles createdAt }`;
+
+export const REGISTER = `mutation Register($input: RegisterInput!) { register(input: $input) { ...SessionFields } } ${FRAGMENTS}`;
+export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ...SessionFields } } ${FRAGMENTS}`;
+export const REFRESH = `mutation Refresh($refreshToken: String) { refresh(refreshToken: $refreshToken) { ...SessionFields } } ${FRAGMENTS}`;
+export const LOGOUT = `mutation Logout($scope: LogoutScope!, $refreshToken: String) { logout(scope: $scope, refreshToken: $refreshToken) { revokedSessions } }`;
+export const ME = `query Me { me { ...UserFields } } fragment UserFields on User { id name email emailVerified roles createdAt }`;
