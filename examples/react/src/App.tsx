@@ -1,0 +1,146 @@
+import { AuthqlError, type User } from "@authql/client";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+
+import { auth } from "./auth";
+import type { RevokeSessionMutation, SessionsQuery } from "./generated";
+
+const SESSIONS = "query Sessions { sessions { id userAgent createdAt current } }";
+const REVOKE_SESSION = "mutation RevokeSession($id: ID!) { revokeSession(id: $id) }";
+
+function message(error: unknown): string {
+  if (error instanceof AuthqlError) {
+    const fields = error.fields ? Object.entries(error.fields).map(([f, m]) => `${f} ${m}`).join("; ") : "";
+    return `${error.code}${fields ? `: ${fields}` : `: ${error.message}`}`;
+  }
+  return String(error);
+}
+
+export function App() {
+  const [user, setUser] = useState<User | null>(auth.user);
+  const [ready, setReady] = useState(false);
+
+  useEffect(() => {
+    const follow = () => setUser(auth.user);
+    const stop = [
+      auth.on("signedIn", follow),
+      auth.on("tokenRefreshed", follow),
+      auth.on("signedOut", follow),
+      auth.on("sessionRevoked", follow),
+    ];
+    // The session kept in storage, refreshed if it is about to expire.
+    auth
+      .getAccessToken()
+      .catch(() => null)
+      .finally(() => {
+        setUser(auth.user);
+        setReady(true);
+      });
+    return () => stop.forEach((unsubscribe) => unsubscribe());
+  }, []);
+
+  if (!ready) return <p>Loading…</p>;
+  return (
+    <main style={{ fontFamily: "sans-serif", maxWidth: 640, margin: "2rem auto" }}>
+      <h1>authql React example</h1>
+      {user ? <SignedIn user={user} /> : <SignedOut />}
+    </main>
+  );
+}
+
+function SignedOut() {
+  const [error, setError] = useState("");
+  const submit = (action: (form: FormData) => Promise<unknown>) => async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setError("");
+    try {
+      await action(new FormData(event.currentTarget));
+    } catch (caught) {
+      setError(message(caught));
+    }
+  };
+  const text = (form: FormData, name: string) => String(form.get(name) ?? "");
+  return (
+    <div data-testid="signed-out">
+      <form
+        aria-label="Sign up"
+        onSubmit={submit((form) =>
+          auth.register({
+            name: text(form, "name"),
+            email: text(form, "email"),
+            password: text(form, "password"),
+            passwordConfirmation: text(form, "password"),
+          }),
+        )}
+      >
+        <h2>Sign up</h2>
+        <input name="name" placeholder="Name" required />
+        <input name="email" type="email" placeholder="E-mail" required />
+        <input name="password" type="password" placeholder="Password" required />
+        <button type="submit">Sign up</button>
+      </form>
+      <form
+        aria-label="Sign in"
+        onSubmit={submit((form) => auth.login({ email: text(form, "email"), password: text(form, "password") }))}
+      >
+        <h2>Sign in</h2>
+        <input name="email" type="email" placeholder="E-mail" required />
+        <input name="password" type="password" placeholder="Password" required />
+        <button type="submit">Sign in</button>
+      </form>
+      {error && <p role="alert">{error}</p>}
+    </div>
+  );
+}
+
+function SignedIn({ user }: { user: User }) {
+  const [me, setMe] = useState("");
+  const [sessions, setSessions] = useState<SessionsQuery["sessions"]>([]);
+  const [error, setError] = useState("");
+
+  const load = useCallback(async () => {
+    try {
+      setError("");
+      const [current, list] = await Promise.all([auth.me(), auth.request<SessionsQuery>(SESSIONS)]);
+      setMe(`${current.email} at ${new Date().toISOString()}`);
+      setSessions(list.sessions);
+    } catch (caught) {
+      setError(message(caught));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const revoke = async (id: string) => {
+    await auth.request<RevokeSessionMutation>(REVOKE_SESSION, { id });
+    await load();
+  };
+
+  return (
+    <div>
+      <p>
+        Signed in as <strong data-testid="me">{user.email}</strong>
+      </p>
+      <p>
+        <button onClick={load}>Reload me</button> <span data-testid="me-from-server">{me}</span>
+      </p>
+      <h2>Sessions</h2>
+      <ul data-testid="sessions">
+        {sessions.map((session) => (
+          <li key={session.id}>
+            {session.userAgent ?? "unknown device"} since {session.createdAt}{" "}
+            {session.current ? (
+              <em>(this device)</em>
+            ) : (
+              <button onClick={() => revoke(session.id)}>Sign out this device</button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <button onClick={() => auth.logout().catch((e) => setError(message(e)))}>Sign out</button>{" "}
+      <button onClick={() => auth.logout("GLOBAL").catch((e) => setError(message(e)))}>Sign out everywhere</button>
+      {error && <p role="alert">{error}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,145 @@
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /**
+   * Implement the DateTime<Utc> scalar
+   *
+   * The input/output is a string in RFC3339 format.
+   */
+  DateTime: { input: string; output: string; }
+};
+
+/** What happened. */
+export type AuditEventKind =
+  /** The new address was confirmed and replaced the old one. */
+  | 'EMAIL_CHANGED'
+  /** A new address was given; a confirmation link went to it. */
+  | 'EMAIL_CHANGE_REQUESTED'
+  /** The address was confirmed from a verification link. */
+  | 'EMAIL_VERIFIED'
+  /**
+   * A sign-in refused: a wrong password, an unknown address, or a
+   * disabled account.
+   */
+  | 'LOGIN_FAILED'
+  /** A sign-in with the right password. */
+  | 'LOGIN_SUCCEEDED'
+  /** A sign-in or other credential call refused by a throttle. */
+  | 'LOGIN_THROTTLED'
+  /** A sign-out. */
+  | 'LOGOUT'
+  /**
+   * A mail was not sent: too many to this address or from this IP within
+   * an hour.
+   */
+  | 'MAIL_LIMITED'
+  /** The password was changed. */
+  | 'PASSWORD_CHANGED'
+  /** `changePassword` with a wrong current password. */
+  | 'PASSWORD_CHANGE_FAILED'
+  /** The password was set from a reset link; every session ended. */
+  | 'PASSWORD_RESET'
+  /** A password reset link was asked for (whether or not one was sent). */
+  | 'PASSWORD_RESET_REQUESTED'
+  /** A refresh token was exchanged for a new pair. */
+  | 'REFRESHED'
+  /** A refresh token was refused (expired, revoked, forged). */
+  | 'REFRESH_REJECTED'
+  /** A used refresh token came back: the session was ended. */
+  | 'REFRESH_TOKEN_REUSED'
+  /** An account was created (by `register`, or by the operator CLI). */
+  | 'REGISTERED'
+  /** An admin or the operator set the user's roles. */
+  | 'ROLES_CHANGED'
+  /**
+   * A session was ended by the user from another session, or by an
+   * admin.
+   */
+  | 'SESSION_REVOKED'
+  /** An admin or the operator disabled the account. */
+  | 'USER_DISABLED'
+  /** An admin or the operator enabled the account again. */
+  | 'USER_ENABLED';
+
+/** The new address and the current password, for `changeEmail`. */
+export type ChangeEmailInput = {
+  /**
+   * The address to move the account to; it takes effect when the link
+   * mailed to it is followed.
+   */
+  newEmail: Scalars['String']['input'];
+  /** The account's current password. */
+  password: Scalars['String']['input'];
+};
+
+/** The current and the new password, for `changePassword`. */
+export type ChangePasswordInput = {
+  /** The password the account has now. */
+  currentPassword: Scalars['String']['input'];
+  /** The new password, held to the same policy as at registration. */
+  newPassword: Scalars['String']['input'];
+};
+
+/** Credentials for `login`. */
+export type LoginInput = {
+  /** The e-mail address, matched trimmed and case-insensitively. */
+  email: Scalars['String']['input'];
+  /** The password. */
+  password: Scalars['String']['input'];
+};
+
+/** Which sessions `logout` ends. */
+export type LogoutScope =
+  /** Every session of the user, this one included. */
+  | 'GLOBAL'
+  /** This session only. */
+  | 'LOCAL'
+  /** Every other session of the user; this one stays signed in. */
+  | 'OTHERS';
+
+/** A new account's details. */
+export type RegisterInput = {
+  /** E-mail address, at most 255 characters; stored trimmed and lower-cased. */
+  email: Scalars['String']['input'];
+  /** Display name, 1 to 255 characters after trimming. */
+  name: Scalars['String']['input'];
+  /**
+   * Password, 8 to 128 characters, hard to guess: a strength estimator
+   * (zxcvbn) that knows the name and e-mail must score it at least
+   * `AUTHQL_PASSWORD_MIN_SCORE` (3 of 4 by default).
+   */
+  password: Scalars['String']['input'];
+  /** Must equal `password`. */
+  passwordConfirmation: Scalars['String']['input'];
+};
+
+/** A reset link's token and the new password, for `resetPassword`. */
+export type ResetPasswordInput = {
+  /** The new password, held to the same policy as at registration. */
+  newPassword: Scalars['String']['input'];
+  /** The token from the reset link (the `{token}` of `AUTHQL_RESET_URL`). */
+  token: Scalars['String']['input'];
+};
+
+export type SessionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SessionsQuery = { __typename?: 'Query', sessions: Array<{ __typename?: 'Session', id: string, userAgent?: string | null, createdAt: string, current: boolean }> };
+
+export type RevokeSessionMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RevokeSessionMutation = { __typename?: 'Mutation', revokeSession: boolean };

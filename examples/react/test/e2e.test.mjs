@@ -1,0 +1,177 @@
+// The example app in headless Chromium against a real authql: sign up,
+// reload and still be signed in, a second tab shares the session, the access
+// token expires and the app keeps working, signing out in one tab signs the
+// other out.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+
+import puppeteer from "puppeteer-core";
+
+const here = import.meta.dirname;
+const repository = resolve(here, "..", "..", "..");
+const PASSWORD = "correct horse battery staple";
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createNetServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+async function startAuthql() {
+  const binary =
+    process.env.AUTHQL_BIN ??
+    join(process.env.CARGO_TARGET_DIR ?? join(repository, "target"), "debug", "authql");
+  assert.ok(existsSync(binary), `no authql binary at ${binary}: run cargo build first`);
+  const dir = mkdtempSync(join(tmpdir(), "authql-react-"));
+  const port = await freePort();
+  const child = spawn(binary, [], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? "",
+      RUST_LOG: "warn",
+      AUTHQL_LISTEN: `127.0.0.1:${port}`,
+      AUTHQL_DATABASE_URL: `sqlite://${join(dir, "authql.db")}?mode=rwc`,
+      AUTHQL_ACCESS_TOKEN_TTL: "2s",
+      AUTHQL_IP_CREDENTIAL_LIMIT: "0",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    assert.ok(i < 300 && child.exitCode === null, "authql starts");
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return {
+    url: `${base}/graphql`,
+    stop: async () => {
+      const exited = new Promise((done) => child.once("exit", done));
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Serves the built app (`dist/`) on 127.0.0.1. */
+async function serveApp() {
+  const root = join(here, "..", "dist");
+  const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
+  const server = createServer((request, response) => {
+    const path = new URL(request.url, "http://x").pathname;
+    const file = join(root, path === "/" ? "index.html" : path);
+    if (!file.startsWith(root) || !existsSync(file)) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
+    response.end(readFileSync(file));
+  });
+  const port = await freePort();
+  await new Promise((done) => server.listen(port, "127.0.0.1", done));
+  return { origin: `http://127.0.0.1:${port}`, stop: () => new Promise((done) => server.close(done)) };
+}
+
+let authql;
+let app;
+let browser;
+
+before(async () => {
+  authql = await startAuthql();
+  app = await serveApp();
+  browser = await puppeteer.launch({
+    executablePath: process.env.AUTHQL_TEST_CHROMIUM ?? "chromium",
+    headless: true,
+    // Tabs in the background keep running, as a user's other tab does.
+    args: [
+      "--no-sandbox",
+      "--disable-dev-shm-usage",
+      "--disable-gpu",
+      "--disable-background-timer-throttling",
+      "--disable-renderer-backgrounding",
+      "--disable-backgrounding-occluded-windows",
+    ],
+    protocolTimeout: 30_000,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+  await authql?.stop();
+});
+
+async function text(page, selector) {
+  return page.$eval(selector, (element) => element.textContent ?? "");
+}
+
+test("a user signs up, reloads, opens a second tab, outlives the access token, and signing out in one tab signs the other out", async () => {
+  const address = `${app.origin}/?api=${encodeURIComponent(authql.url)}`;
+  const email = `ada-${Date.now()}@example.com`;
+  const first = await browser.newPage();
+  await first.goto(address);
+  await first.waitForSelector('[data-testid="signed-out"]');
+  await first.type('form[aria-label="Sign up"] input[name="name"]', "Ada Lovelace");
+  await first.type('form[aria-label="Sign up"] input[name="email"]', email);
+  await first.type('form[aria-label="Sign up"] input[name="password"]', PASSWORD);
+  await first.click('form[aria-label="Sign up"] button[type="submit"]');
+  await first.waitForSelector('[data-testid="me"]');
+  assert.equal(await text(first, '[data-testid="me"]'), email);
+
+  // A reload keeps the session.
+  await first.reload();
+  await first.waitForSelector('[data-testid="me"]');
+  await first.waitForFunction(() => document.querySelector('[data-testid="me-from-server"]')?.textContent, {
+    polling: 100,
+  });
+  assert.ok((await text(first, '[data-testid="me-from-server"]')).startsWith(email));
+
+  // A second tab of the same profile is signed in too, on the same session.
+  const second = await browser.newPage();
+  await second.goto(address);
+  await second.waitForSelector('[data-testid="me"]');
+  await second.waitForFunction(() => document.querySelectorAll('[data-testid="sessions"] li').length > 0, {
+    polling: 100,
+  });
+  assert.equal(await second.$$eval('[data-testid="sessions"] li', (items) => items.length), 1);
+
+  // The access token expires (2 s, and authql's 5 s of clock skew): the app keeps working.
+  await new Promise((done) => setTimeout(done, 8_000));
+  await second.bringToFront();
+  const before = await text(second, '[data-testid="me-from-server"]');
+  const [reload] = await second.$$("xpath/.//button[text()='Reload me']");
+  await reload.click();
+  await second.waitForFunction(
+    (previous) => {
+      const now = document.querySelector('[data-testid="me-from-server"]')?.textContent;
+      return now && now !== previous;
+    },
+    { polling: 100 },
+    before,
+  );
+  assert.ok((await text(second, '[data-testid="me-from-server"]')).startsWith(email));
+  assert.equal(await second.$('[role="alert"]'), null, "no error shown");
+
+  // Signing out in one tab signs the other out.
+  await first.bringToFront();
+  const [signOut] = await first.$$("xpath/.//button[text()='Sign out']");
+  await signOut.click();
+  await first.waitForSelector('[data-testid="signed-out"]');
+  await second.waitForSelector('[data-testid="signed-out"]', { timeout: 5_000 });
+});
