@@ -325,37 +325,12 @@ impl AuthService {
         user: entity::user::Model,
         client: &ClientInfo,
     ) -> Result<AuthError, AuthError> {
-        let now = Utc::now();
-        let tx = self
-            .db
-            .begin()
-            .await
-            .context("cannot begin a transaction")?;
-        self.queue_link(
-            &tx,
-            Purpose::VerifyEmail,
-            &user.email,
-            Limits::AddressAndIp,
-            Cause {
-                user: &user,
-                client,
-                now,
-            },
-        )
-        .await?;
-        self.record(
-            &tx,
-            EventKind::LoginFailed,
-            Some(user.id),
-            None,
+        self.mail_verification_link(
+            &user,
             client,
-            Some("email_not_verified"),
+            Some((EventKind::LoginFailed, "email_not_verified")),
         )
         .await?;
-        tx.commit()
-            .await
-            .context("cannot commit the verification mail")?;
-        self.mail_queued();
         tracing::info!(user_id = %user.id, "login refused: address not verified");
         Ok(AuthError::EmailNotVerified)
     }

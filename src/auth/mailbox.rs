@@ -285,28 +285,7 @@ impl AuthService {
         if user.email_verified_at.is_some() {
             return Ok(false);
         }
-        let now = Utc::now();
-        let tx = self
-            .db
-            .begin()
-            .await
-            .context("cannot begin a transaction")?;
-        self.queue_link(
-            &tx,
-            Purpose::VerifyEmail,
-            &user.email,
-            Limits::AddressAndIp,
-            Cause {
-                user: &user,
-                client,
-                now,
-            },
-        )
-        .await?;
-        tx.commit()
-            .await
-            .context("cannot commit the verification mail")?;
-        self.mail_queued();
+        self.mail_verification_link(&user, client, None).await?;
         Ok(true)
     }
 
@@ -386,6 +365,39 @@ impl AuthService {
             .context("cannot commit the e-mail change")?;
         self.mail_queued();
         tracing::info!(user_id = %user.id, detail, "e-mail change requested");
+        Ok(())
+    }
+
+    /// Mails `user` a new verification link in a transaction of its own,
+    /// with `also` recorded in the audit trail beside it.
+    pub(super) async fn mail_verification_link(
+        &self,
+        user: &user::Model,
+        client: &ClientInfo,
+        also: Option<(EventKind, &str)>,
+    ) -> Result<(), AuthError> {
+        let now = Utc::now();
+        let tx = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        self.queue_link(
+            &tx,
+            Purpose::VerifyEmail,
+            &user.email,
+            Limits::AddressAndIp,
+            Cause { user, client, now },
+        )
+        .await?;
+        if let Some((kind, detail)) = also {
+            self.record(&tx, kind, Some(user.id), None, client, Some(detail))
+                .await?;
+        }
+        tx.commit()
+            .await
+            .context("cannot commit the verification mail")?;
+        self.mail_queued();
         Ok(())
     }
 

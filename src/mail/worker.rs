@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use super::postman::{Postman, Undelivered};
 use crate::config::WorkerSettings;
 use crate::store;
+use crate::store::outbox::Failed;
 
 /// How much longer than `AUTHQL_MAIL_SEND_TIMEOUT` a claim lasts.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
@@ -85,13 +86,14 @@ impl MailWorker {
             Err(Undelivered { permanent, reason })
                 if permanent || mail.attempts >= self.settings.max_attempts as i32 =>
             {
-                store::outbox::give_up(&self.db, mail.id, Utc::now(), &reason).await?;
+                store::outbox::release(&self.db, mail.id, Failed::GivenUp(Utc::now()), &reason)
+                    .await?;
                 tracing::error!(mail_id = %mail.id, kind = %mail.kind, attempts = mail.attempts, reason, "mail given up on; see `authql mail list`");
             }
             Err(Undelivered { reason, .. }) => {
                 let delay = self.backoff(mail.attempts);
                 let at = Utc::now() + TimeDelta::from_std(delay)?;
-                store::outbox::postpone(&self.db, mail.id, at, &reason).await?;
+                store::outbox::release(&self.db, mail.id, Failed::RetryAt(at), &reason).await?;
                 tracing::warn!(mail_id = %mail.id, kind = %mail.kind, attempts = mail.attempts, retry_in = ?delay, reason, "mail not sent; will retry");
             }
         }

@@ -136,37 +136,29 @@ pub async fn mark_sent<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Releases the mail after a failed attempt: it is due again at `at`.
-pub async fn postpone<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-    at: DateTime<Utc>,
-    error: &str,
-) -> Result<(), DbErr> {
-    use outbox_mail::Column;
-    outbox_mail::Entity::update_many()
-        .col_expr(Column::NextAttemptAt, Expr::value(at))
-        .col_expr(
-            Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(Column::LastError, Expr::value(error))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+/// What becomes of a mail whose attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failed {
+    /// Due again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Given up on now: kept, with its error, for operators.
+    GivenUp(DateTime<Utc>),
 }
 
-/// Gives up on the mail: it is kept, with `error`, for operators.
-pub async fn give_up<C: ConnectionTrait>(
+/// Releases the mail after a failed attempt, with `error`.
+pub async fn release<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
-    now: DateTime<Utc>,
+    failed: Failed,
     error: &str,
 ) -> Result<(), DbErr> {
     use outbox_mail::Column;
+    let (column, at) = match failed {
+        Failed::RetryAt(at) => (Column::NextAttemptAt, at),
+        Failed::GivenUp(at) => (Column::FailedAt, at),
+    };
     outbox_mail::Entity::update_many()
-        .col_expr(Column::FailedAt, Expr::value(now))
+        .col_expr(column, Expr::value(at))
         .col_expr(
             Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),

@@ -168,6 +168,25 @@ describe("@authql/client", () => {
     for (const tab of tabs) tab.close();
   });
 
+  test("a session ended elsewhere is reported as sessionRevoked and signs the client out", async () => {
+    const email = freshEmail();
+    const phone = createAuthClient({ url: server.url, storage: memoryStorage(), channel: null });
+    await phone.register({ name: "Ada", email, password: PASSWORD, passwordConfirmation: PASSWORD });
+    const laptop = createAuthClient({ url: server.url, storage: memoryStorage(), channel: null });
+    await laptop.login({ email, password: PASSWORD });
+    const heard: AuthEvent[] = [];
+    phone.on("sessionRevoked", () => heard.push("sessionRevoked"));
+    phone.on("signedOut", () => heard.push("signedOut"));
+    assert.equal(await laptop.logout("OTHERS"), 1);
+    assert.equal(await phone.refresh(), null);
+    assert.deepEqual(heard, ["sessionRevoked", "signedOut"]);
+    assert.equal(phone.session, null);
+    assert.equal(await phone.getAccessToken(), null);
+    assert.ok(laptop.session, "the laptop stays signed in");
+    phone.close();
+    laptop.close();
+  });
+
   test("logout ends the session on the server", async () => {
     const client = createAuthClient({ url: server.url, storage: memoryStorage(), channel: null });
     const session = await client.register({

@@ -25,9 +25,25 @@ async function expiredUnawares(server: Server): Promise<{ auth: AuthClient; emai
   const storage = memoryStorage();
   const auth = createAuthClient({ url: server.url, storage, channel: null });
   const email = freshEmail();
-  await auth.register({ name: "Ada", email, password: PASSWORD, passwordConfirmation: PASSWORD });
-  // authql accepts a token up to 5 s past its `exp` (clock skew): wait that out too.
-  await sleep(7_500);
+  const { accessToken } = await auth.register({
+    name: "Ada",
+    email,
+    password: PASSWORD,
+    passwordConfirmation: PASSWORD,
+  });
+  // authql accepts a token a few seconds past its `exp` (clock skew): wait
+  // until it calls this one expired.
+  for (let waited = 0; ; waited += 250) {
+    assert.ok(waited < 15_000, "the access token expires at the server");
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ query: "{ me { id } }" }),
+    });
+    const body = (await response.json()) as { errors?: { extensions?: { reason?: string } }[] };
+    if (body.errors?.[0]?.extensions?.reason === "expired") break;
+    await sleep(250);
+  }
   const session = JSON.parse(String(await storage.getItem("authql")));
   session.receivedAt = Date.now();
   session.accessTokenExpiresAt = Date.now() + 3_600_000;
