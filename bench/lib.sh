@@ -20,13 +20,43 @@ ensure_wrk() {
     fi
 }
 
+# Production refuses to start without mail settings: every server the
+# benchmarks start sends through bench/smtp_sink.py on $SMTP_PORT, which
+# drops each mail. `env "${BENCH_MAIL_ENV[@]}" …` adds them.
+SMTP_PORT="${BENCH_SMTP_PORT:-18925}"
+BENCH_MAIL_ENV=(
+    AUTHQL_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
+    AUTHQL_MAIL_FROM="bench@example.com"
+    AUTHQL_RESET_URL="https://bench.example/reset?token={token}"
+    AUTHQL_VERIFY_URL="https://bench.example/verify?token={token}"
+)
+SMTP_SINK_PID=""
+ensure_smtp_sink() {
+    if [ -n "$SMTP_SINK_PID" ] && kill -0 "$SMTP_SINK_PID" 2>/dev/null; then
+        return 0
+    fi
+    python3 "$(dirname "${BASH_SOURCE[0]}")/smtp_sink.py" "$SMTP_PORT" &
+    SMTP_SINK_PID=$!
+    for _ in $(seq 1 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$SMTP_PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the SMTP sink did not start on $SMTP_PORT" >&2
+    exit 1
+}
+stop_smtp_sink() {
+    [ -n "$SMTP_SINK_PID" ] && kill "$SMTP_SINK_PID" 2>/dev/null || true
+    SMTP_SINK_PID=""
+}
+
 # Starts a production server on port $2 (default $PORT) against database $1
 # with the master key $MASTER_KEY, logging at $SERVER_LOG (default warn) to
 # $WORK/server-PORT.log; its pid is appended to SERVER_PIDS.
 SERVER_PIDS=()
 start_server() { # database-url [port]
     local port="${2:-$PORT}"
-    AUTHQL_ENV=production AUTHQL_MASTER_KEY="$MASTER_KEY" AUTHQL_LISTEN="127.0.0.1:$port" \
+    ensure_smtp_sink
+    env "${BENCH_MAIL_ENV[@]}" AUTHQL_ENV=production AUTHQL_MASTER_KEY="$MASTER_KEY" AUTHQL_LISTEN="127.0.0.1:$port" \
         AUTHQL_DATABASE_URL="$1" AUTHQL_DATABASE_MAX_CONNECTIONS=16 RUST_LOG="${SERVER_LOG:-warn}" \
         AUTHQL_IP_CREDENTIAL_LIMIT=0 AUTHQL_HASHING_QUEUE=256 \
         "$BIN" >"$WORK/server-$port.log" 2>&1 &
@@ -45,6 +75,7 @@ stop_servers() {
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     done
     SERVER_PIDS=()
+    stop_smtp_sink
 }
 
 wrk_run() { # threads connections script -> RESULT line

@@ -21,12 +21,20 @@ mkdir -p bench/results
 SERVER_PID=""
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    [ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 cargo build --release --quiet --bin authql
-AUTHQL_ENV=production AUTHQL_MASTER_KEY="$(python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())")" \
+# Production refuses to start without mail: a sink that drops every mail.
+SMTP_PORT="${BENCH_SMTP_PORT:-18925}"
+python3 bench/smtp_sink.py "$SMTP_PORT" &
+SINK_PID=$!
+AUTHQL_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" AUTHQL_MAIL_FROM="bench@example.com" \
+    AUTHQL_RESET_URL="https://bench.example/reset?token={token}" \
+    AUTHQL_VERIFY_URL="https://bench.example/verify?token={token}" \
+    AUTHQL_ENV=production AUTHQL_MASTER_KEY="$(python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())")" \
     AUTHQL_LISTEN="127.0.0.1:$PORT" AUTHQL_DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc" \
     AUTHQL_IP_CREDENTIAL_LIMIT=0 RUST_LOG=warn "${CARGO_TARGET_DIR:-target}"/release/authql >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!

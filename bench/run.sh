@@ -29,6 +29,7 @@ SERVER_PID=""
 
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    stop_smtp_sink
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -42,7 +43,8 @@ BIN="${CARGO_TARGET_DIR:-target}/release/authql"
 CORES=$(nproc)
 
 start_server() { # database-url
-    AUTHQL_ENV=production AUTHQL_MASTER_KEY="$MASTER_KEY" AUTHQL_LISTEN="127.0.0.1:$PORT" \
+    ensure_smtp_sink
+    env "${BENCH_MAIL_ENV[@]}" AUTHQL_ENV=production AUTHQL_MASTER_KEY="$MASTER_KEY" AUTHQL_LISTEN="127.0.0.1:$PORT" \
         AUTHQL_DATABASE_URL="$1" AUTHQL_DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
         AUTHQL_IP_CREDENTIAL_LIMIT=0 AUTHQL_HASHING_QUEUE=256 \
         "$BIN" >"$WORK/server.log" 2>&1 &

@@ -27,6 +27,7 @@ SERVER_PID=""
 
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    stop_smtp_sink
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -45,7 +46,8 @@ start_server() { # database-url algorithm
     else
         signing=(AUTHQL_MASTER_KEY="$(python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())")")
     fi
-    env AUTHQL_ENV=production AUTHQL_JWT_ALGORITHM="$2" "${signing[@]}" \
+    ensure_smtp_sink
+    env "${BENCH_MAIL_ENV[@]}" AUTHQL_ENV=production AUTHQL_JWT_ALGORITHM="$2" "${signing[@]}" \
         AUTHQL_LISTEN="127.0.0.1:$PORT" AUTHQL_DATABASE_URL="$1" AUTHQL_DATABASE_MAX_CONNECTIONS=16 \
         AUTHQL_IP_CREDENTIAL_LIMIT=0 AUTHQL_HASHING_QUEUE=256 RUST_LOG=warn \
         "$BIN" >"$WORK/server.log" 2>&1 &
