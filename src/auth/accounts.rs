@@ -26,6 +26,13 @@ pub(super) enum Confirming {
     EmailChange,
 }
 
+/// Whether a new account's address counts as verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verified {
+    Yes,
+    No,
+}
+
 /// A password checked under the account throttle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Checked {
@@ -69,7 +76,9 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         self.admit(client, "register").await?;
-        let (tx, user) = self.insert_account(&registration, Roles::default()).await?;
+        let (tx, user) = self
+            .insert_account(&registration, Roles::default(), Verified::No)
+            .await?;
         let now = Utc::now();
         self.queue_link(
             &tx,
@@ -120,8 +129,10 @@ impl AuthService {
         roles: Roles,
         client: &ClientInfo,
     ) -> Result<Account, AuthError> {
-        let (tx, user) = self.insert_account(&registration, roles).await?;
-        self.vouch_for_address(&tx, actor, &user).await?;
+        // The operator vouches for the address.
+        let (tx, user) = self
+            .insert_account(&registration, roles, Verified::Yes)
+            .await?;
         self.record_by(&tx, actor, EventKind::Registered, user.id, client, None)
             .await?;
         tx.commit().await.context("cannot commit the new account")?;
@@ -129,12 +140,14 @@ impl AuthService {
         Ok(user.into())
     }
 
-    /// Hashes the password and inserts the user in a transaction the caller
-    /// completes; `EmailTaken` when the address is registered already.
+    /// Hashes the password and inserts the user, its address `verified` or
+    /// not, in a transaction the caller completes; `EmailTaken` when the
+    /// address is registered already.
     async fn insert_account(
         &self,
         registration: &Registration,
         roles: Roles,
+        verified: Verified,
     ) -> Result<(sea_orm::DatabaseTransaction, entity::user::Model), AuthError> {
         let email = registration.email.as_str();
         // Spares the hash for the common case; the unique index decides races.
@@ -151,6 +164,7 @@ impl AuthService {
             .begin()
             .await
             .context("cannot begin a transaction")?;
+        let now = Utc::now();
         let user = store::users::insert(
             &tx,
             store::users::NewUser {
@@ -158,7 +172,8 @@ impl AuthService {
                 email,
                 password_hash,
                 roles: roles.into_vec(),
-                now: Utc::now(),
+                email_verified_at: (verified == Verified::Yes).then_some(now),
+                now,
             },
         )
         .await

@@ -9,7 +9,6 @@ use entity::user;
 use sea_orm::TransactionTrait;
 
 use super::accounts::Confirming;
-use super::audit::Actor;
 use super::mailer::{Cause, Limits, Queued};
 use super::principal::Principal;
 use super::service::{Account, AuthService, ClientInfo, SignedIn, end_sessions};
@@ -130,8 +129,8 @@ impl AuthService {
             .context("cannot load the user")?
             .filter(|user| user.email == taken.email)
             .ok_or(AuthError::InvalidToken)?;
+        // Returning drops the transaction: the token stays unused.
         if user.disabled_at.is_some() {
-            tx.rollback().await.context("cannot roll back")?;
             return Err(AuthError::AccountDisabled);
         }
         store::users::set_password_hash(&tx, user.id, password_hash.clone(), now)
@@ -215,6 +214,8 @@ impl AuthService {
             .ok_or(AuthError::InvalidToken)?;
         let (user, kind) = match taken.purpose {
             Purpose::ChangeEmail => {
+                // An error returns before the commit: dropping the
+                // transaction rolls it back, the token's use included.
                 let changed = store::users::set_email(&tx, user.id, &taken.email, now)
                     .await
                     .map_err(|e| {
@@ -225,14 +226,8 @@ impl AuthService {
                                 .context("cannot change the address")
                                 .into()
                         }
-                    });
-                let changed = match changed {
-                    Ok(changed) => changed.ok_or(AuthError::InvalidToken)?,
-                    Err(error) => {
-                        tx.rollback().await.context("cannot roll back")?;
-                        return Err(error);
-                    }
-                };
+                    })?
+                    .ok_or(AuthError::InvalidToken)?;
                 // Links sent to the old address stop working.
                 store::account_tokens::retire(
                     &tx,
@@ -244,11 +239,8 @@ impl AuthService {
                 .context("cannot retire the old address's links")?;
                 (changed, EventKind::EmailChanged)
             }
-            _ if user.email != taken.email => {
-                // Sent to an address the account no longer has.
-                tx.rollback().await.context("cannot roll back")?;
-                return Err(AuthError::InvalidToken);
-            }
+            // Sent to an address the account no longer has.
+            _ if user.email != taken.email => return Err(AuthError::InvalidToken),
             _ => {
                 let verified = store::users::set_email_verified(&tx, user.id, Some(now), now)
                     .await
@@ -398,21 +390,6 @@ impl AuthService {
             .await
             .context("cannot commit the verification mail")?;
         self.mail_queued();
-        Ok(())
-    }
-
-    /// Accounts created by the operator count as verified: the operator
-    /// vouches for the address.
-    pub(super) async fn vouch_for_address<C: sea_orm::ConnectionTrait>(
-        &self,
-        db: &C,
-        actor: Actor,
-        user: &user::Model,
-    ) -> anyhow::Result<()> {
-        let now = Utc::now();
-        store::users::set_email_verified(db, user.id, Some(now), now)
-            .await
-            .with_context(|| format!("cannot mark the address verified for {actor}"))?;
         Ok(())
     }
 }

@@ -14,6 +14,8 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: String,
     pub roles: Vec<String>,
+    /// Set when the address counts as verified from the start.
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
 }
 
@@ -27,7 +29,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<user
         created_at: Set(new.now),
         updated_at: Set(new.now),
         disabled_at: Set(None),
-        email_verified_at: Set(None),
+        email_verified_at: Set(new.email_verified_at),
     }
     .insert(db)
     .await
