@@ -70,6 +70,7 @@ impl AuthService {
         // Under one lock: two admins demoting each other at once must not
         // both see the other still an admin.
         let tx = store::begin_locked(&self.db, store::Lock::Roles).await?;
+        let admins_before = enabled_admins(&tx).await?;
         let Some(user) = store::users::set_roles(&tx, id, roles.into_vec(), Utc::now())
             .await
             .context("cannot store the roles")?
@@ -77,7 +78,7 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Ok(None);
         };
-        if !an_admin_remains(&tx).await? {
+        if took_the_last_admin(&tx, admins_before).await? {
             tx.rollback().await.context("cannot roll back")?;
             return Err(AuthError::LastAdmin);
         }
@@ -143,6 +144,7 @@ impl AuthService {
     ) -> Result<Option<Account>, AuthError> {
         let now = Utc::now();
         let tx = store::begin_locked(&self.db, store::Lock::Roles).await?;
+        let admins_before = enabled_admins(&tx).await?;
         let Some(user) = store::users::set_disabled(&tx, id, Some(now), now)
             .await
             .context("cannot disable the user")?
@@ -150,7 +152,7 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Ok(None);
         };
-        if !an_admin_remains(&tx).await? {
+        if took_the_last_admin(&tx, admins_before).await? {
             tx.rollback().await.context("cannot roll back")?;
             return Err(AuthError::LastAdmin);
         }
@@ -196,11 +198,20 @@ impl AuthService {
     }
 }
 
-/// Whether an enabled user with the admin role remains, as `tx` sees it
-/// (under [`store::Lock::Roles`], so no concurrent change slips past).
-async fn an_admin_remains(tx: &sea_orm::DatabaseTransaction) -> anyhow::Result<bool> {
-    let admins = store::users::count_with_role(tx, ADMIN_ROLE)
+/// How many enabled users hold the admin role, as `tx` sees it (under
+/// [`store::Lock::Roles`], so no concurrent change slips past).
+async fn enabled_admins(tx: &sea_orm::DatabaseTransaction) -> anyhow::Result<u64> {
+    store::users::count_with_role(tx, ADMIN_ROLE)
         .await
-        .context("cannot count the admins")?;
-    Ok(admins > 0)
+        .context("cannot count the admins")
+}
+
+/// Whether the change just made in `tx` took away the last enabled admin:
+/// there were some (`before`) and none remain. A deployment with no admin
+/// yet can still disable users and set roles (through the operator CLI).
+async fn took_the_last_admin(
+    tx: &sea_orm::DatabaseTransaction,
+    before: u64,
+) -> anyhow::Result<bool> {
+    Ok(before > 0 && enabled_admins(tx).await? == 0)
 }

@@ -500,6 +500,62 @@ async fn mail_beyond_the_hourly_limits_is_answered_the_same_but_not_sent() {
     );
 }
 
+async fn a_disabled_account_gets_no_reset_link_and_cannot_use_an_earlier_one() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(through(&sink)).await;
+    let email = fresh_email();
+    sign_up(&app, &email).await;
+    request_reset(&app, &email).await.ok("requestPasswordReset");
+    let earlier = sink.mail_to(&email, "Reset").await.token();
+    let operator = |action: &'static str| {
+        let email = email.clone();
+        let app = &app;
+        async move {
+            let output = app.cli(&["user", action, &email], None).await;
+            assert!(output.status.success(), "{output:?}");
+        }
+    };
+    operator("disable").await;
+
+    // Answered as usual, nothing sent.
+    assert_eq!(
+        request_reset(&app, &email).await.ok("requestPasswordReset"),
+        true
+    );
+    assert_eq!(
+        sink.count_after(Duration::from_millis(500), &email, "Reset")
+            .await,
+        1
+    );
+    assert_eq!(
+        reset(&app, &earlier, NEW_PASSWORD).await.code(),
+        Some("ACCOUNT_DISABLED")
+    );
+    // The refusal did not use the link up: once enabled, it works.
+    operator("enable").await;
+    reset(&app, &earlier, NEW_PASSWORD)
+        .await
+        .ok("resetPassword");
+}
+
+async fn a_new_address_taken_before_it_is_confirmed_is_refused_and_the_old_one_stays() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(through(&sink)).await;
+    let old = fresh_email();
+    let ada = sign_up(&app, &old).await;
+    let new = fresh_email();
+    change_email(&app, &ada.access, &new, PASSWORD)
+        .await
+        .ok("changeEmail");
+    let confirm = sink.mail_to(&new, "Confirm your new").await.token();
+    // Someone registers the new address first.
+    sign_up(&app, &new).await;
+
+    assert_eq!(verify(&app, &confirm).await.code(), Some("EMAIL_TAKEN"));
+    assert_eq!(me(&app, &ada.access).await["email"], old.as_str());
+    app.login(&old, PASSWORD).await.ok("login");
+}
+
 async fn a_refusing_smtp_server_gets_the_mail_once_it_accepts_again() {
     let sink = SmtpSink::start_on(0, Behaviour::Refuse).await;
     let app = spawn_app_with(through(&sink)).await;
@@ -730,6 +786,8 @@ crate::on_every_backend!(
     an_email_change_takes_effect_when_the_new_address_confirms_it,
     a_changed_password_is_announced_to_the_account_address,
     mail_beyond_the_hourly_limits_is_answered_the_same_but_not_sent,
+    a_disabled_account_gets_no_reset_link_and_cannot_use_an_earlier_one,
+    a_new_address_taken_before_it_is_confirmed_is_refused_and_the_old_one_stays,
     a_refusing_smtp_server_gets_the_mail_once_it_accepts_again,
     a_down_smtp_server_gets_the_mail_when_it_comes_back,
 );
