@@ -227,6 +227,11 @@ impl TokenKeys {
         let (kid, claims) = self
             .verify::<AccessClaims>(token, TokenKind::Access)
             .await?;
+        // The same window as a cached token gets: jsonwebtoken accepts a
+        // token in the very second `exp + leeway`, which the cached path
+        // refuses, so a token could flip back to valid when its entry left
+        // the cache.
+        check_window(&claims.common)?;
         let claims = Arc::new(claims);
         self.verified
             .insert(token.into(), (kid.into(), Arc::clone(&claims)));
