@@ -18,6 +18,9 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// When it was used, or superseded by a newer one.
     pub used_at: Option<DateTimeUtc>,
+    /// The account's credential version when the link was issued: the link
+    /// is refused once the account's has moved on.
+    pub credential_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

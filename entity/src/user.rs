@@ -20,6 +20,9 @@ pub struct Model {
     pub disabled_at: Option<DateTimeUtc>,
     /// When the user last proved they read the current address's mail.
     pub email_verified_at: Option<DateTimeUtc>,
+    /// Goes up at every credential or recovery event; mailed links issued
+    /// under an older version are refused.
+    pub credential_version: i64,
 }
 
 impl std::fmt::Debug for Model {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for Model {
             .field("updated_at", &self.updated_at)
             .field("disabled_at", &self.disabled_at)
             .field("email_verified_at", &self.email_verified_at)
+            .field("credential_version", &self.credential_version)
             .finish()
     }
 }

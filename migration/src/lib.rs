@@ -15,6 +15,7 @@ mod m20261202_000009_create_revocations;
 mod m20261202_000010_add_user_email_verified_at;
 mod m20261202_000011_create_account_tokens;
 mod m20261202_000012_create_outbox;
+mod m20261203_000013_add_credential_version;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_add_user_email_verified_at::Migration),
             Box::new(m20261202_000011_create_account_tokens::Migration),
             Box::new(m20261202_000012_create_outbox::Migration),
+            Box::new(m20261203_000013_add_credential_version::Migration),
         ]
     }
 }

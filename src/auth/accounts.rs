@@ -5,9 +5,11 @@ use chrono::Utc;
 use sea_orm::TransactionTrait;
 
 use super::audit::Actor;
-use super::mailer::{Cause, Limits};
+use super::mailer::Cause;
 use super::principal::Principal;
-use super::service::{Account, AuthService, ClientInfo, Registration, SignedIn, end_sessions};
+use super::service::{
+    Account, Admitted, AuthService, ClientInfo, Registration, SignedIn, end_sessions,
+};
 use super::throttle::{Standing, ThrottleKey};
 use super::{AuthError, UnauthenticatedReason};
 use crate::domain::{Email, Password, Roles};
@@ -72,10 +74,10 @@ impl AuthService {
     /// Creates the account and signs it in.
     pub async fn register(
         &self,
+        _admitted: Admitted,
         registration: Registration,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        self.admit(client, "register").await?;
         let (tx, user) = self
             .insert_account(&registration, Roles::default(), Verified::No)
             .await?;
@@ -84,7 +86,6 @@ impl AuthService {
             &tx,
             Purpose::VerifyEmail,
             &user.email,
-            Limits::Address,
             Cause {
                 user: &user,
                 client,
@@ -356,12 +357,12 @@ impl AuthService {
     /// token of this session stops working too.
     pub async fn change_password(
         &self,
+        _admitted: Admitted,
         principal: &Principal,
         current: &Password,
         new: &Password,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        self.admit(client, "changePassword").await?;
         let gone = AuthError::Unauthenticated(UnauthenticatedReason::Revoked);
         let user = store::users::find(&self.db, principal.user_id)
             .await
@@ -422,10 +423,8 @@ impl AuthService {
             None,
         )
         .await?;
-        // Reset links asked for before stop working; the owner is told.
-        store::account_tokens::retire(&tx, user.id, &[Purpose::PasswordReset], now)
-            .await
-            .context("cannot retire the reset links")?;
+        // Links asked for before stopped working with the other sessions
+        // (`end_sessions`); the owner is told.
         self.queue_notice(
             &tx,
             MailKind::PasswordChanged,

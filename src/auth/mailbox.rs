@@ -9,9 +9,9 @@ use entity::user;
 use sea_orm::TransactionTrait;
 
 use super::accounts::Confirming;
-use super::mailer::{Cause, Limits, Queued};
+use super::mailer::{Cause, Queued};
 use super::principal::Principal;
-use super::service::{Account, AuthService, ClientInfo, SignedIn, end_sessions};
+use super::service::{Account, Admitted, AuthService, ClientInfo, SignedIn, end_sessions};
 use super::throttle::ThrottleKey;
 use super::{AuthError, UnauthenticatedReason};
 use crate::domain::{Email, LinkToken, Password};
@@ -55,7 +55,6 @@ impl AuthService {
                         &tx,
                         Purpose::PasswordReset,
                         &user.email,
-                        Limits::AddressAndIp,
                         Cause { user, client, now },
                     )
                     .await?
@@ -108,11 +107,11 @@ impl AuthService {
     /// reached it), a notice goes to it, and a new session begins.
     pub async fn reset_password(
         &self,
+        _admitted: Admitted,
         token: &LinkToken,
         new: &Password,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        self.admit(client, "resetPassword").await?;
         let password_hash = self.hasher.hash(new).await?;
         let now = Utc::now();
         let tx = self
@@ -138,10 +137,16 @@ impl AuthService {
             .context("cannot store the new password hash")?;
         let user = match user.email_verified_at {
             Some(_) => user,
-            None => store::users::set_email_verified(&tx, user.id, Some(now), now)
-                .await
-                .context("cannot mark the address verified")?
-                .ok_or(AuthError::InvalidToken)?,
+            None => store::users::set_email_verified(
+                &tx,
+                user.id,
+                &taken.email,
+                taken.credential_version,
+                now,
+            )
+            .await
+            .context("cannot mark the address verified")?
+            .ok_or(AuthError::InvalidToken)?,
         };
         let ended = end_sessions(
             &tx,
@@ -212,40 +217,66 @@ impl AuthService {
             .await
             .context("cannot load the user")?
             .ok_or(AuthError::InvalidToken)?;
+        // Returning drops the transaction: the token stays unused.
+        if user.disabled_at.is_some() {
+            return Err(AuthError::AccountDisabled);
+        }
+        // Both updates hold only while the account still has the credential
+        // version the link was issued under, checked on the row itself: a
+        // recovery committed meanwhile wins over the link.
         let (user, kind) = match taken.purpose {
             Purpose::ChangeEmail => {
                 // An error returns before the commit: dropping the
                 // transaction rolls it back, the token's use included.
-                let changed = store::users::set_email(&tx, user.id, &taken.email, now)
-                    .await
-                    .map_err(|e| {
-                        if store::is_unique_violation(&e) {
-                            AuthError::EmailTaken
-                        } else {
-                            anyhow::Error::new(e)
-                                .context("cannot change the address")
-                                .into()
-                        }
-                    })?
-                    .ok_or(AuthError::InvalidToken)?;
-                // Links sent to the old address stop working.
-                store::account_tokens::retire(
+                let changed = store::users::set_email(
                     &tx,
                     user.id,
-                    &[Purpose::PasswordReset, Purpose::VerifyEmail],
+                    &taken.email,
+                    taken.credential_version,
                     now,
                 )
                 .await
-                .context("cannot retire the old address's links")?;
+                .map_err(|e| {
+                    if store::is_unique_violation(&e) {
+                        AuthError::EmailTaken
+                    } else {
+                        anyhow::Error::new(e)
+                            .context("cannot change the address")
+                            .into()
+                    }
+                })?
+                .ok_or(AuthError::InvalidToken)?;
+                // Every other link stops working (those sent to the old
+                // address above all); the old address is told.
+                store::account_tokens::retire(&tx, user.id, &Purpose::ALL, now)
+                    .await
+                    .context("cannot retire the old address's links")?;
+                self.queue_notice(
+                    &tx,
+                    MailKind::EmailChanged,
+                    &user.email,
+                    Some(changed.email.as_str()),
+                    Cause {
+                        user: &user,
+                        client,
+                        now,
+                    },
+                )
+                .await?;
                 (changed, EventKind::EmailChanged)
             }
-            // Sent to an address the account no longer has.
-            _ if user.email != taken.email => return Err(AuthError::InvalidToken),
             _ => {
-                let verified = store::users::set_email_verified(&tx, user.id, Some(now), now)
-                    .await
-                    .context("cannot mark the address verified")?
-                    .ok_or(AuthError::InvalidToken)?;
+                // `None`: sent to an address the account no longer has.
+                let verified = store::users::set_email_verified(
+                    &tx,
+                    user.id,
+                    &taken.email,
+                    taken.credential_version,
+                    now,
+                )
+                .await
+                .context("cannot mark the address verified")?
+                .ok_or(AuthError::InvalidToken)?;
                 (verified, EventKind::EmailVerified)
             }
         };
@@ -259,6 +290,9 @@ impl AuthService {
             .await
             .context("cannot commit the verification")?;
         self.sessions.apply(&[Revoked::User(user.id)]);
+        if kind == EventKind::EmailChanged {
+            self.mail_queued();
+        }
         tracing::info!(user_id = %user.id, event = kind.as_str(), "address confirmed");
         Ok(user.into())
     }
@@ -317,7 +351,6 @@ impl AuthService {
                 &tx,
                 Purpose::ChangeEmail,
                 new_email.as_str(),
-                Limits::AddressAndIp,
                 Cause {
                     user: &user,
                     client,
@@ -378,7 +411,6 @@ impl AuthService {
             &tx,
             Purpose::VerifyEmail,
             &user.email,
-            Limits::AddressAndIp,
             Cause { user, client, now },
         )
         .await?;

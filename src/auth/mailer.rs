@@ -12,12 +12,15 @@ use tokio::sync::Notify;
 
 use super::service::{AuthService, ClientInfo};
 use crate::config::{LinkTemplate, MailSettings};
-use crate::domain::LinkToken;
+use crate::domain::{LinkToken, UserName};
 use crate::mail::{MailKind, Templates, Variables};
 use crate::store::account_tokens::{NewToken, Purpose};
 use crate::store::events::EventKind;
 use crate::store::outbox::{CountedBy, NewMail};
 use crate::store::{self};
+
+/// Notices of one kind to one proven address are coalesced over this long.
+const NOTICE_INTERVAL: TimeDelta = TimeDelta::minutes(15);
 
 /// What the mail flows need: templates, links, limits, and the bell of this
 /// instance's worker.
@@ -72,14 +75,18 @@ impl Mail {
     }
 }
 
-/// Which sending limits a link mail is held to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Limits {
-    /// Per address only: the first mail of a registration (the IP's
-    /// registrations are limited already).
-    Address,
-    /// Per address and per client IP.
-    AddressAndIp,
+/// The name a mail to `to` greets: the account's display name only when
+/// `to` is the account's verified address. Anyone can register a stranger's
+/// address with any name, so mail to an address nobody proved greets
+/// neutrally and carries no text of the requester's.
+/// A name stored before names were held to [`UserName`]'s rules (one that
+/// hides or reorders text) is not shown either.
+fn greeting<'a>(user: &'a user::Model, to: &str) -> &'a str {
+    if user.email == to && user.email_verified_at.is_some() && UserName::parse(&user.name).is_ok() {
+        &user.name
+    } else {
+        ""
+    }
 }
 
 /// Whose account a mail is about, which request caused it, and when.
@@ -107,15 +114,11 @@ impl AuthService {
         db: &C,
         purpose: Purpose,
         to: &str,
-        limits: Limits,
         cause: Cause<'_>,
     ) -> anyhow::Result<Queued> {
         let Cause { user, client, now } = cause;
         let (url, ttl, kind) = self.mail.link_of(purpose);
-        if let Some(limit) = self
-            .sending_limit_reached(db, to, limits, client, now)
-            .await?
-        {
+        if let Some(limit) = self.sending_limit_reached(db, to, client, now).await? {
             let detail = format!("{}:{limit}", kind.as_str());
             self.record(
                 db,
@@ -140,6 +143,7 @@ impl AuthService {
                 now,
                 expires_at: now
                     + TimeDelta::from_std(ttl).context("a link lifetime is too long")?,
+                credential_version: user.credential_version,
             },
         )
         .await
@@ -148,7 +152,7 @@ impl AuthService {
         let letter = self.mail.templates.compose(
             kind,
             Variables {
-                name: &user.name,
+                name: greeting(user, to),
                 email: to,
                 link: Some(&link),
                 expires_in: Some(ttl),
@@ -159,8 +163,12 @@ impl AuthService {
         Ok(Queued::Sent)
     }
 
-    /// Queues a notice of `kind` to `to` about `user`'s account; notices are
-    /// not limited.
+    /// Queues a notice of `kind` to `to` about `user`'s account, unless one
+    /// of the same kind went there lately: notices to an address are
+    /// coalesced, one a kind per [`NOTICE_INTERVAL`] (the first already
+    /// tells the owner to act), and an address nobody proved gets only the
+    /// first of a kind (while the outbox keeps its history), so alternating
+    /// changes cannot turn authql into a mail cannon at a stranger.
     pub(super) async fn queue_notice<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -170,10 +178,24 @@ impl AuthService {
         cause: Cause<'_>,
     ) -> anyhow::Result<()> {
         let Cause { user, client, now } = cause;
+        let proven = user.email == to && user.email_verified_at.is_some();
+        let since = if proven {
+            now - NOTICE_INTERVAL
+        } else {
+            DateTime::<Utc>::UNIX_EPOCH
+        };
+        let sent =
+            store::outbox::count_since(db, CountedBy::Recipient(to), &[kind.as_str()], since)
+                .await
+                .context("cannot count the address's notices")?;
+        if sent > 0 {
+            tracing::info!(user_id = %user.id, kind = kind.as_str(), proven, "notice not sent: one went there lately");
+            return Ok(());
+        }
         let letter = self.mail.templates.compose(
             kind,
             Variables {
-                name: &user.name,
+                name: greeting(user, to),
                 email: to,
                 link: None,
                 expires_in: None,
@@ -210,11 +232,13 @@ impl AuthService {
     }
 
     /// The limit (`address` or `ip`) that a link mail to `to` would pass.
+    /// Every link mail counts against both: a registration's first mail too,
+    /// since it goes to an address nobody has proven yet (the account is
+    /// created all the same, and `resendVerificationEmail` sends it later).
     async fn sending_limit_reached<C: ConnectionTrait>(
         &self,
         db: &C,
         to: &str,
-        limits: Limits,
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<&'static str>> {
@@ -227,9 +251,7 @@ impl AuthService {
         if sent >= u64::from(limit.per_address_per_hour) {
             return Ok(Some("address"));
         }
-        if limits == Limits::AddressAndIp
-            && let Some(ip) = client.ip.as_deref()
-        {
+        if let Some(ip) = client.ip.as_deref() {
             let sent = store::outbox::count_since(db, CountedBy::Ip(ip), &kinds, since)
                 .await
                 .context("cannot count the client's mail")?;

@@ -43,6 +43,9 @@ type Reply<T> = oneshot::Sender<anyhow::Result<T>>;
 enum Job {
     Hash(Zeroizing<Vec<u8>>, Reply<String>),
     Verify(Zeroizing<Vec<u8>>, Arc<str>, Reply<bool>),
+    /// Other CPU-bound work on a credential (a new password's strength
+    /// estimate), which answers through its own channel.
+    Run(Box<dyn FnOnce() + Send>),
 }
 
 #[derive(Clone)]
@@ -106,6 +109,23 @@ impl PasswordHasher {
     }
 }
 
+impl PasswordHasher {
+    /// Runs `work` (the parsing of a new password, whose strength estimate
+    /// can take long) on a hashing worker, so it never holds an async
+    /// worker; queued and shed like a hash (`SERVER_BUSY` when full).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        submit(&self.jobs, |reply| {
+            Job::Run(Box::new(move || {
+                let _ = reply.send(Ok(work()));
+            }))
+        })
+        .await
+    }
+}
+
 /// Queues a job (or sheds it when the queue is full) and waits for its answer.
 async fn submit<T>(
     jobs: &SyncSender<Job>,
@@ -149,6 +169,7 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Ok(Job::Verify(password, stored, reply)) => {
                 let _ = reply.send(verify_with(&mut memory, &password, &stored));
             }
+            Ok(Job::Run(work)) => work(),
             Err(_) => return,
         }
     }
@@ -254,6 +275,42 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(hasher.verify(&password, Some(&theirs)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn work_runs_on_a_worker_thread_and_is_shed_when_the_queue_is_full() {
+        let hasher = PasswordHasher::new(&hasher_settings()).await.unwrap();
+        let name = hasher
+            .run(|| std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("argon2-0"));
+        // One worker held, four waiting: the sixth is refused at once.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(Mutex::new(held));
+        let mut waiting = Vec::new();
+        for _ in 0..5 {
+            let held = Arc::clone(&held);
+            let hasher = hasher.clone();
+            waiting.push(tokio::spawn(async move {
+                hasher
+                    .run(move || {
+                        let _ = held.lock().unwrap().recv();
+                    })
+                    .await
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(matches!(
+            hasher.run(|| ()).await,
+            Err(AuthError::Busy { .. })
+        ));
+        for _ in 0..5 {
+            release.send(()).unwrap();
+        }
+        for job in waiting {
+            job.await.unwrap().unwrap();
+        }
     }
 
     #[tokio::test]

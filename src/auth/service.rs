@@ -17,6 +17,7 @@ use super::tokens::{Grant, TokenKeys};
 use super::{AuthError, UnauthenticatedReason};
 use crate::config::{SessionPolicy, Settings, TokenLifetimes};
 use crate::domain::{Email, Password, UserName};
+use crate::store::account_tokens::Purpose;
 use crate::store::revocations::Revoked;
 use crate::store::{self, events::EventKind};
 
@@ -26,6 +27,14 @@ pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
+
+/// Proof that a request was charged to its client IP's budget
+/// ([`AuthService::admit`]). The fields that take a new password need it
+/// before their input is parsed, since judging a password's strength costs
+/// CPU: the resolver admits first, parses on a hashing worker
+/// ([`AuthService::judge`]), then hands the proof on.
+#[derive(Debug)]
+pub struct Admitted(());
 
 /// A new account's details, already parsed.
 #[derive(Debug)]
@@ -262,10 +271,10 @@ impl AuthService {
 
     /// Admits a request to a field that checks a credential, or refuses it
     /// (`TOO_MANY_REQUESTS`) when its client IP has spent its budget.
-    pub async fn admit(&self, client: &ClientInfo, field: &str) -> Result<(), AuthError> {
+    pub async fn admit(&self, client: &ClientInfo, field: &str) -> Result<Admitted, AuthError> {
         let ip = client.ip.as_deref().and_then(|ip| ip.parse().ok());
         let Err(retry_after) = self.ip_limit.check(ip) else {
-            return Ok(());
+            return Ok(Admitted(()));
         };
         if let Some(ip) = ip
             && !self.ip_refusals_recorded.contains_key(&ip)
@@ -289,6 +298,16 @@ impl AuthService {
             "client IP throttled"
         );
         Err(AuthError::Throttled { retry_after })
+    }
+
+    /// Runs the parsing of input that holds a new password (its strength
+    /// estimate costs milliseconds of CPU) on a hashing worker, within the
+    /// pool's queue: `SERVER_BUSY` when it is full.
+    pub async fn judge<T: Send + 'static>(
+        &self,
+        parse: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        self.hasher.run(parse).await
     }
 
     /// Opens a session for `user` (register, login): the session row, its
@@ -430,12 +449,22 @@ impl AuthService {
 /// caller's transaction), and announces them on the revocation feed; returns
 /// the ids ended. The caller tells this instance's status cache after
 /// committing ([`AuthService::sessions_ended`]).
+///
+/// Ending all of a user's sessions (or all but the caller's) is a recovery
+/// step: logout everywhere, a password changed or reset, an admin ending
+/// them or disabling the account. It also retires the user's pending mailed
+/// links ([`retire_links`]), so a link someone asked for while they held the
+/// account cannot take it back afterwards.
 pub(super) async fn end_sessions<C: ConnectionTrait>(
     db: &C,
     selection: store::sessions::Selection,
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Uuid>> {
+    if let store::sessions::Selection::AllOfUser { user_id, .. } = &selection {
+        let user_id = *user_id;
+        retire_links(db, user_id, now).await?;
+    }
     let ended = store::sessions::revoke(db, selection, reason, now)
         .await
         .context("cannot revoke sessions")?;
@@ -448,6 +477,24 @@ pub(super) async fn end_sessions<C: ConnectionTrait>(
         .await
         .context("cannot append to the revocation feed")?;
     Ok(ended)
+}
+
+/// Retires every pending link mailed for `user_id` (address change,
+/// verification, reset): they are marked used, and the account's credential
+/// version moves on, so a link issued concurrently under the old version is
+/// refused too when it is followed.
+pub(super) async fn retire_links<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    store::users::advance_credential_version(db, user_id)
+        .await
+        .context("cannot advance the credential version")?;
+    store::account_tokens::retire(db, user_id, &Purpose::ALL, now)
+        .await
+        .context("cannot retire the user's links")?;
+    Ok(())
 }
 
 /// `at` without its fraction of a second, as JWT times are.

@@ -17,6 +17,10 @@ pub const LOGOUT_REASON: &str = "logout";
 /// `sessions.revoked_reason` when its owner ended it from another session.
 pub const REVOKED_BY_OWNER_REASON: &str = "revoked_by_owner";
 
+/// How many access lifetimes after a session's last refresh a renewed
+/// access token may reach.
+pub const RENEWAL_REACH: i32 = 2;
+
 /// Which of the user's sessions a logout ends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogoutScope {
@@ -54,7 +58,13 @@ impl AuthService {
         let (user_id, session_id) = match (authenticated, refresh_token) {
             (Ok(principal), _) => (principal.user_id, principal.session_id),
             (Err(AuthError::Unauthenticated(_)), Some(token)) => {
-                self.session_of_refresh_token(token).await?
+                let (user_id, session_id, current) = self.session_of_refresh_token(token).await?;
+                // A used refresh token may be one a thief kept: it proves
+                // nothing beyond its own session, which it may still end.
+                if !current && scope != LogoutScope::Local {
+                    return Err(AuthError::InvalidRefreshToken);
+                }
+                (user_id, session_id)
             }
             (Err(error), _) => return Err(error),
         };
@@ -121,24 +131,26 @@ impl AuthService {
     }
 
     /// The live session a refresh token belongs to (used or not: any token
-    /// the session was issued can end it).
-    async fn session_of_refresh_token(&self, token: &str) -> Result<(Uuid, Uuid), AuthError> {
+    /// the session was issued can end it), as `(user, session, current)`,
+    /// where `current` says the token is still unused.
+    async fn session_of_refresh_token(&self, token: &str) -> Result<(Uuid, Uuid, bool), AuthError> {
         let claims = self.keys.verify_refresh(token).await.map_err(|e| match e {
             TokenError::Misused => AuthError::TokenMisused,
             _ => AuthError::InvalidRefreshToken,
         })?;
-        let known = store::refresh_tokens::find(&self.reads, claims.common.jti)
+        let row = store::refresh_tokens::find(&self.reads, claims.common.jti)
             .await
             .context("cannot load the refresh token")?
-            .is_some_and(|row| row.session_id == claims.common.sid && row.revoked_at.is_none());
-        if !known {
-            return Err(AuthError::InvalidRefreshToken);
-        }
-        Ok((claims.common.sub, claims.common.sid))
+            .filter(|row| row.session_id == claims.common.sid && row.revoked_at.is_none())
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        Ok((claims.common.sub, claims.common.sid, row.used_at.is_none()))
     }
 
     /// A new access token for the principal's session (the Symfony seed's
-    /// refresh). It never outlives the session's current refresh token.
+    /// refresh). It never outlives the session's current refresh token, nor
+    /// the session's last refresh by more than [`RENEWAL_REACH`] access
+    /// lifetimes: past that the caller must refresh (`UNAUTHENTICATED`,
+    /// reason `expired`).
     pub async fn renew_access_token(
         &self,
         principal: &Principal,
@@ -156,7 +168,11 @@ impl AuthService {
             .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))?;
         let now = Utc::now();
         let issued_at = super::service::whole_seconds(now);
+        // Renewal needs no refresh token, so it must not keep a stolen
+        // access token alive by itself: no renewed token outlives the
+        // session's last refresh by more than two access lifetimes.
         let expires_at = (issued_at + self.lifetimes.access)
+            .min(current.issued_at + self.lifetimes.access * RENEWAL_REACH)
             .min(current.expires_at)
             .min(session.expires_at);
         if expires_at <= now {

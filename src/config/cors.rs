@@ -95,16 +95,8 @@ impl CorsArgs {
             None => defaults.origins,
         };
         for origin in &origins {
-            let valid = origin == "*"
-                || ((origin.starts_with("http://") || origin.starts_with("https://"))
-                    && origin.is_ascii()
-                    && !origin
-                        .chars()
-                        .any(|c| c.is_ascii_whitespace() || c.is_ascii_control()));
-            if !valid {
-                bail!(
-                    "AUTHQL_CORS_ORIGINS: {origin:?} is not an origin like https://app.example.com"
-                );
+            if let Err(why) = check_origin(origin) {
+                bail!("AUTHQL_CORS_ORIGINS: {origin:?} {why}");
             }
         }
         let mut allowed_headers: Vec<String> = REQUIRED_HEADERS.map(String::from).to_vec();
@@ -123,6 +115,78 @@ impl CorsArgs {
             allowed_headers,
         })
     }
+}
+
+/// Whether `origin` is `*` (any origin, never with credentials), an origin
+/// like `https://app.example.com[:port]`, or such an origin whose wildcard
+/// stands for whole labels under a named domain (`https://*.example.com`)
+/// or for the port (`http://localhost:*`). A wildcard anywhere else would
+/// give credentials to sites nobody named: `https://*` matches every site,
+/// `https://*example.com` matches `attackerexample.com`, `https://*.com`
+/// every `.com` domain.
+fn check_origin(origin: &str) -> Result<(), &'static str> {
+    const SHAPE: &str = "is not an origin like https://app.example.com";
+    if origin == "*" {
+        return Ok(());
+    }
+    if !origin.is_ascii()
+        || origin
+            .chars()
+            .any(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+    {
+        return Err(SHAPE);
+    }
+    let Some((_, authority)) = origin
+        .strip_prefix("https://")
+        .map(|rest| ("https", rest))
+        .or_else(|| origin.strip_prefix("http://").map(|rest| ("http", rest)))
+    else {
+        return Err(SHAPE);
+    };
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return Err(SHAPE);
+    }
+    // `host[:port]`, where an IPv6 host is bracketed and holds colons.
+    let (host, port) = match authority.rfind(':') {
+        Some(at) if !authority[at..].contains(']') => {
+            (&authority[..at], Some(&authority[at + 1..]))
+        }
+        _ => (authority, None),
+    };
+    if let Some(port) = port
+        && port != "*"
+        && (port.is_empty() || port.parse::<u16>().is_err())
+    {
+        return Err(SHAPE);
+    }
+    if host.is_empty() {
+        return Err(SHAPE);
+    }
+    if !host.contains('*') {
+        return Ok(());
+    }
+    let Some(domain) = host.strip_prefix("*.") else {
+        return Err(
+            "has a wildcard that does not stand for whole labels of a named domain: write https://*.example.com, never https://* or https://*example.com",
+        );
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    let named = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()));
+    if !named {
+        return Err(
+            "has a wildcard that does not stand for labels under a named domain of at least two labels (https://*.example.com)",
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -151,6 +215,43 @@ mod tests {
                 .resolve(Environment::Production)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_wildcard_must_stand_for_labels_of_a_named_domain_or_the_port() {
+        for good in [
+            "*",
+            "https://*.example.com",
+            "https://*.app.example.com:8443",
+            "http://localhost:*",
+            "http://[::1]:*",
+            "https://app.example.com",
+            "http://127.0.0.1:5173",
+        ] {
+            assert!(check_origin(good).is_ok(), "{good} should be accepted");
+        }
+        for bad in [
+            "https://*",
+            "https://*:*",
+            "https://*example.com",
+            "https://*.com",
+            "https://app.*.com",
+            "https://ex*ample.com",
+            "https://*.example.*",
+            "https://*.*.com",
+            "*://app.example.com",
+            "http*://app.example.com",
+            "https://app.example.com/*",
+            "https://user@app.example.com",
+            "https://app.example.com:",
+            "https://app.example.com:99999",
+        ] {
+            assert!(check_origin(bad).is_err(), "{bad} should be refused");
+        }
+        let error = args(Some(vec!["https://*example.com"]), &[])
+            .resolve(Environment::Production)
+            .unwrap_err();
+        assert!(error.to_string().contains("AUTHQL_CORS_ORIGINS"), "{error}");
     }
 
     #[test]

@@ -12,13 +12,17 @@ pub struct Password(SecretString);
 impl Password {
     pub const MIN_CHARS: usize = 8;
     pub const MAX_CHARS: usize = 128;
+    /// How much of a new password the strength estimate reads.
+    pub const MAX_ESTIMATED_CHARS: usize = 64;
     /// The bound on a password offered at login.
     pub const MAX_CANDIDATE_CHARS: usize = 1024;
 
     /// A new account's password: 8 to 128 characters (checked first, before
     /// any estimate), then strong enough per zxcvbn with the account's own
-    /// details (`context`: name, e-mail …) as known words. The error says
-    /// why and how to do better.
+    /// details (`context`: name, e-mail …) as known words, judged on its
+    /// first [`Self::MAX_ESTIMATED_CHARS`] characters. The error says why
+    /// and how to do better. The estimate costs milliseconds of CPU: the
+    /// server runs this on a hashing worker, never on an async one.
     pub fn parse(raw: String, min_score: u8, context: &[&str]) -> Result<Self, Cow<'static, str>> {
         let normalized: String = raw.nfc().collect();
         let chars = normalized.chars().count();
@@ -30,7 +34,11 @@ impl Password {
         }
         let inputs = known_words(context);
         let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        let estimate = zxcvbn::zxcvbn(&normalized, &inputs);
+        // zxcvbn's cost grows much faster than the length: it judges the
+        // first characters only. More characters never make a password
+        // easier to guess, so a prefix strong enough is strong enough.
+        let prefix: String = normalized.chars().take(Self::MAX_ESTIMATED_CHARS).collect();
+        let estimate = zxcvbn::zxcvbn(&prefix, &inputs);
         if u8::from(estimate.score()) < min_score {
             return Err(weakness_message(&estimate).into());
         }

@@ -31,10 +31,21 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account's name, e-mail and password.")] input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
+        let (service, client) = (context::service(ctx)?, context::client(ctx));
+        // The IP's budget is charged before the input is even parsed: judging
+        // a password costs CPU, on a hashing worker.
+        let admitted = service
+            .admit(&client, "register")
+            .await
+            .map_err(ApiError::from)?;
         let policy = context::password_policy(ctx)?;
-        let registration = input.parse(&policy).map_err(ApiError::from)?;
-        let signed_in = context::service(ctx)?
-            .register(registration, &context::client(ctx))
+        let registration = service
+            .judge(move || input.parse(&policy))
+            .await
+            .map_err(ApiError::from)?
+            .map_err(ApiError::from)?;
+        let signed_in = service
+            .register(admitted, registration, &client)
             .await
             .map_err(ApiError::from)?;
         Ok(context::deliver(ctx, signed_in)?)
@@ -65,12 +76,20 @@ impl AccountMutation {
         #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
     ) -> async_graphql::Result<AuthPayload> {
         let principal = context::principal(ctx).await?;
-        let policy = context::password_policy(ctx)?;
-        let (current, new) = input
-            .parse(&policy, &principal.account)
+        let (service, client) = (context::service(ctx)?, context::client(ctx));
+        let admitted = service
+            .admit(&client, "changePassword")
+            .await
             .map_err(ApiError::from)?;
-        let signed_in = context::service(ctx)?
-            .change_password(&principal, &current, &new, &context::client(ctx))
+        let policy = context::password_policy(ctx)?;
+        let account = principal.account.clone();
+        let (current, new) = service
+            .judge(move || input.parse(&policy, &account))
+            .await
+            .map_err(ApiError::from)?
+            .map_err(ApiError::from)?;
+        let signed_in = service
+            .change_password(admitted, &principal, &current, &new, &client)
             .await
             .map_err(ApiError::from)?;
         Ok(context::deliver(ctx, signed_in)?)

@@ -54,7 +54,11 @@ impl MailboxMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The link's token and the new password.")] input: ResetPasswordInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let service = context::service(ctx)?;
+        let (service, client) = (context::service(ctx)?, context::client(ctx));
+        let admitted = service
+            .admit(&client, "resetPassword")
+            .await
+            .map_err(ApiError::from)?;
         let token =
             LinkToken::parse(&input.token).ok_or(ApiError::Auth(AuthError::InvalidToken))?;
         let account = service
@@ -62,18 +66,24 @@ impl MailboxMutation {
             .await
             .map_err(ApiError::from)?;
         let policy = context::password_policy(ctx)?;
-        let password = Password::parse(
-            input.new_password,
-            policy.min_score,
-            &[account.name.as_str(), account.email.as_str()],
-        )
-        .map_err(|m| {
-            let mut errors = FieldErrors::default();
-            errors.add("newPassword", m);
-            ApiError::from(errors)
-        })?;
+        let new_password = input.new_password;
+        let password = service
+            .judge(move || {
+                Password::parse(
+                    new_password,
+                    policy.min_score,
+                    &[account.name.as_str(), account.email.as_str()],
+                )
+            })
+            .await
+            .map_err(ApiError::from)?
+            .map_err(|m| {
+                let mut errors = FieldErrors::default();
+                errors.add("newPassword", m);
+                ApiError::from(errors)
+            })?;
         let signed_in = service
-            .reset_password(&token, &password, &context::client(ctx))
+            .reset_password(admitted, &token, &password, &client)
             .await
             .map_err(ApiError::from)?;
         Ok(context::deliver(ctx, signed_in)?)

@@ -58,8 +58,9 @@ fn builder(limits: &DocumentLimits) -> SchemaBuilder<QueryRoot, MutationRoot, Em
     .limit_recursive_depth(limits.max_nesting)
 }
 
-/// The executable schema. Introspection is on in development only;
-/// production clients use the committed `schema.graphql`.
+/// The executable schema. Introspection, and the "Did you mean …?" hints
+/// that would give the schema away field by field, are on in development
+/// only; production clients use the committed `schema.graphql`.
 pub fn build_schema(
     service: AuthService,
     limits: &DocumentLimits,
@@ -74,7 +75,10 @@ pub fn build_schema(
     if introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 

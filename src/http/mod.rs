@@ -6,6 +6,7 @@ mod client;
 pub mod cors;
 pub mod graphiql;
 pub mod graphql;
+mod headers;
 mod health;
 pub mod jwks;
 pub mod server;
@@ -21,7 +22,8 @@ use crate::config::DatabaseSettings;
 pub use graphql::GraphqlEndpoint;
 
 /// Every route of the server; the API and the health check behind the
-/// origin policy.
+/// origin policy; every response, a 404 or a panic's 500 included, with the
+/// headers of [`headers::harden`].
 pub fn routes(
     graphql: GraphqlEndpoint,
     db: DatabaseConnection,
@@ -50,5 +52,8 @@ pub fn routes(
         // Public keys: any origin may read them, without credentials.
         .at("/.well-known/jwks.json", get(jwks::jwks).data(key_set))
         .with(CatchPanic::new())
-        .map_to_response()
+        // Errors (a 404 above all) become responses here, so they are
+        // hardened too.
+        .catch_all_error(|error| async move { error.into_response() })
+        .map(headers::harden)
 }

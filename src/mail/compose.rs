@@ -19,16 +19,19 @@ pub enum MailKind {
     ChangeEmail,
     /// To the old address: a change to another was asked for.
     EmailChangeNotice,
+    /// To the old address: the account moved to another address.
+    EmailChanged,
     /// To the account's address: its password was changed or reset.
     PasswordChanged,
 }
 
 impl MailKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::VerifyEmail,
         Self::PasswordReset,
         Self::ChangeEmail,
         Self::EmailChangeNotice,
+        Self::EmailChanged,
         Self::PasswordChanged,
     ];
 
@@ -42,6 +45,7 @@ impl MailKind {
             Self::PasswordReset => "password_reset",
             Self::ChangeEmail => "change_email",
             Self::EmailChangeNotice => "email_change_notice",
+            Self::EmailChanged => "email_changed",
             Self::PasswordChanged => "password_changed",
         }
     }
@@ -61,6 +65,7 @@ impl MailKind {
             Self::PasswordReset => built_in!("password_reset"),
             Self::ChangeEmail => built_in!("change_email"),
             Self::EmailChangeNotice => built_in!("email_change_notice"),
+            Self::EmailChanged => built_in!("email_changed"),
             Self::PasswordChanged => built_in!("password_changed"),
         }
     }
@@ -77,7 +82,7 @@ pub struct Variables<'a> {
     pub link: Option<&'a str>,
     /// How long the link works.
     pub expires_in: Option<Duration>,
-    /// The address asked for, in the change notice.
+    /// The new address, in the change notices.
     pub new_email: Option<&'a str>,
 }
 

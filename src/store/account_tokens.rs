@@ -2,8 +2,8 @@
 //! user's older ones of the same purpose) and taken at most once.
 
 use chrono::{DateTime, Utc};
-use entity::account_token;
-use sea_orm::sea_query::Expr;
+use entity::{account_token, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -20,6 +20,8 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    pub const ALL: [Self; 3] = [Self::PasswordReset, Self::VerifyEmail, Self::ChangeEmail];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PasswordReset => "password_reset",
@@ -29,7 +31,7 @@ impl Purpose {
     }
 
     fn parse(stored: &str) -> Option<Self> {
-        [Self::PasswordReset, Self::VerifyEmail, Self::ChangeEmail]
+        Self::ALL
             .into_iter()
             .find(|purpose| purpose.as_str() == stored)
     }
@@ -44,6 +46,8 @@ pub struct NewToken<'a> {
     pub email: &'a str,
     pub now: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The account's credential version now.
+    pub credential_version: i64,
 }
 
 /// A token taken for use.
@@ -52,6 +56,9 @@ pub struct Taken {
     pub user_id: Uuid,
     pub purpose: Purpose,
     pub email: String,
+    /// The account's credential version when the link was issued (equal to
+    /// the account's when it was taken).
+    pub credential_version: i64,
 }
 
 /// Stores a new token; the user's unused tokens of the same purpose stop
@@ -67,6 +74,7 @@ pub async fn issue<C: ConnectionTrait>(db: &C, new: NewToken<'_>) -> Result<(), 
         created_at: Set(new.now),
         expires_at: Set(new.expires_at),
         used_at: Set(None),
+        credential_version: Set(new.credential_version),
     }
     .insert(db)
     .await?;
@@ -90,8 +98,24 @@ pub async fn retire<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The token with `token_hash` if it is one of `purposes`, unused and
-/// unexpired; it stays usable.
+/// Whether the link was issued under the account's current credential
+/// version: a recovery since then retired it.
+fn issued_under_current_credentials() -> sea_orm::sea_query::SimpleExpr {
+    account_token::Column::CredentialVersion.in_subquery(
+        Query::select()
+            .column(user::Column::CredentialVersion)
+            .from(user::Entity)
+            .and_where(
+                Expr::col((user::Entity, user::Column::Id))
+                    .equals((account_token::Entity, account_token::Column::UserId)),
+            )
+            .to_owned(),
+    )
+}
+
+/// The token with `token_hash` if it is one of `purposes`, unused,
+/// unexpired and issued under the account's current credential version; it
+/// stays usable.
 pub async fn find_usable<C: ConnectionTrait>(
     db: &C,
     token_hash: &str,
@@ -103,13 +127,15 @@ pub async fn find_usable<C: ConnectionTrait>(
         .filter(account_token::Column::Purpose.is_in(purposes.iter().map(|p| p.as_str())))
         .filter(account_token::Column::UsedAt.is_null())
         .filter(account_token::Column::ExpiresAt.gt(now))
+        .filter(issued_under_current_credentials())
         .one(db)
         .await?;
     Ok(row.and_then(taken))
 }
 
-/// Uses the token with `token_hash` if it is one of `purposes`, unused and
-/// unexpired: one conditional update, so of two concurrent uses one wins.
+/// Uses the token with `token_hash` if it is one of `purposes`, unused,
+/// unexpired and issued under the account's current credential version:
+/// one conditional update, so of two concurrent uses one wins.
 pub async fn take<C: ConnectionTrait>(
     db: &C,
     token_hash: &str,
@@ -122,6 +148,7 @@ pub async fn take<C: ConnectionTrait>(
         .filter(account_token::Column::Purpose.is_in(purposes.iter().map(|p| p.as_str())))
         .filter(account_token::Column::UsedAt.is_null())
         .filter(account_token::Column::ExpiresAt.gt(now))
+        .filter(issued_under_current_credentials())
         .exec_with_returning(db)
         .await?;
     Ok(rows.into_iter().next().and_then(taken))
@@ -132,6 +159,7 @@ fn taken(row: account_token::Model) -> Option<Taken> {
         purpose: Purpose::parse(&row.purpose)?,
         user_id: row.user_id,
         email: row.email,
+        credential_version: row.credential_version,
     })
 }
 

@@ -30,6 +30,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<user
         updated_at: Set(new.now),
         disabled_at: Set(None),
         email_verified_at: Set(new.email_verified_at),
+        credential_version: Set(0),
     }
     .insert(db)
     .await
@@ -66,38 +67,66 @@ pub async fn set_password_hash<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Marks the user's address verified (`Some(now)`), or not (`None`).
+/// Marks the user's address `email` verified now, while the account still
+/// has that address and `credential_version`: the updated user, or `None`.
+/// The condition is evaluated on the row itself, so a recovery committed
+/// concurrently (which moves the version on) wins over the link.
 pub async fn set_email_verified<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
-    verified_at: Option<DateTime<Utc>>,
+    email: &str,
+    credential_version: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<user::Model>, DbErr> {
     let updated = user::Entity::update_many()
-        .col_expr(user::Column::EmailVerifiedAt, Expr::value(verified_at))
+        .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::CredentialVersion.eq(credential_version))
         .exec_with_returning(db)
         .await?;
     Ok(updated.into_iter().next())
 }
 
 /// Replaces the user's address with `email` (trimmed and lower-cased),
-/// verified now; fails on the unique index if another account has it.
+/// verified now, while the account still has `credential_version`, which
+/// then moves on; `None` when it has another. Fails on the unique index if
+/// another account has the address.
 pub async fn set_email<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
     email: &str,
+    credential_version: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<user::Model>, DbErr> {
     let updated = user::Entity::update_many()
         .col_expr(user::Column::Email, Expr::value(email))
         .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
+        .col_expr(
+            user::Column::CredentialVersion,
+            Expr::col(user::Column::CredentialVersion).add(1),
+        )
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(id))
+        .filter(user::Column::CredentialVersion.eq(credential_version))
         .exec_with_returning(db)
         .await?;
     Ok(updated.into_iter().next())
+}
+
+/// Moves the user's credential version on: every mailed link issued before
+/// stops working.
+pub async fn advance_credential_version<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::CredentialVersion,
+            Expr::col(user::Column::CredentialVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Replaces the user's roles; the updated user, or `None` when there is none.

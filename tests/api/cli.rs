@@ -297,6 +297,22 @@ fn a_bad_value_is_refused_in_one_line_naming_its_variable() {
 }
 
 #[test]
+fn an_origin_pattern_that_admits_strangers_is_refused_at_start_naming_the_setting() {
+    // Each would send credentialed CORS answers to sites nobody listed:
+    // every site, `attackerexample.com`, every `.com` domain.
+    let dir = tempfile::tempdir().unwrap();
+    for pattern in ["https://*", "https://*example.com", "https://*.com"] {
+        let output = run(authql(dir.path()).args(["--listen", "127.0.0.1:0"]).env(
+            "AUTHQL_CORS_ORIGINS",
+            format!("https://app.example.com,{pattern}"),
+        ));
+        assert_refused(&output, "AUTHQL_CORS_ORIGINS");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(pattern), "{stderr}");
+    }
+}
+
+#[test]
 fn a_busy_port_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -274,6 +274,31 @@ async fn production_serves_no_graphiql_and_no_introspection() {
         "{}",
         reply.body
     );
+    // A misspelt field gives no hint of the real one: the schema cannot be
+    // read back a suggestion at a time.
+    let misspelt = app.graphql("{ sesions { id } }", json!({}), None).await;
+    assert_eq!(misspelt.code(), Some("GRAPHQL_VALIDATION_FAILED"));
+    let message = misspelt.message().unwrap_or_default();
+    assert!(message.contains("sesions"), "{message}");
+    assert!(!message.contains("Did you mean"), "{message}");
+    assert!(
+        !misspelt.body.to_string().contains("\"sessions\""),
+        "{}",
+        misspelt.body
+    );
+    // Development keeps the hints (so the check above can fail).
+    let development = spawn_app().await;
+    let hinted = development
+        .graphql("{ sesions { id } }", json!({}), None)
+        .await;
+    assert!(
+        hinted
+            .message()
+            .unwrap_or_default()
+            .contains("Did you mean"),
+        "{}",
+        hinted.body
+    );
 }
 
 async fn the_introspection_query_graphiql_sends_fits_the_limits() {
@@ -292,6 +317,83 @@ async fn overly_deep_queries_are_refused() {
     let reply = app.graphql(&deep, json!({}), None).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert_eq!(reply.code(), Some("GRAPHQL_VALIDATION_FAILED"));
+}
+
+async fn every_response_forbids_sniffing_and_running_anything() {
+    let app = spawn_app().await;
+    let url = |path: &str| format!("{}{path}", app.address);
+    let responses = vec![
+        (
+            "a GraphQL answer",
+            app.post_json(&[], &json!({ "query": "{ __typename }" }))
+                .await,
+        ),
+        (
+            "a request error",
+            app.post_json(&[], &json!({ "query": "{" })).await,
+        ),
+        (
+            "a refused media type",
+            app.post_raw(&[("content-type", "text/plain")], "{ __typename }")
+                .await,
+        ),
+        (
+            "a refused origin",
+            app.post_json(
+                &[("origin", "https://evil.example")],
+                &json!({ "query": "{ __typename }" }),
+            )
+            .await,
+        ),
+        (
+            "the health check",
+            app.client.get(url("/healthz")).send().await.unwrap(),
+        ),
+        (
+            "the key set",
+            app.client
+                .get(url("/.well-known/jwks.json"))
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            "an unknown path",
+            app.client.get(url("/no/such/page")).send().await.unwrap(),
+        ),
+    ];
+    for (what, response) in responses {
+        let headers = response.headers();
+        assert_eq!(
+            headers
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{what}: {headers:?}"
+        );
+        assert_eq!(
+            headers
+                .get("content-security-policy")
+                .map(|v| v.to_str().unwrap()),
+            Some("default-src 'none'; frame-ancestors 'none'"),
+            "{what}: {headers:?}"
+        );
+    }
+    // The GraphiQL page keeps its own policy, which lets its scripts run.
+    let page = app
+        .client
+        .get(app.url())
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
 }
 
 async fn healthz_is_200_when_the_database_answers() {
@@ -423,5 +525,6 @@ crate::on_every_backend!(
     the_introspection_query_graphiql_sends_fits_the_limits,
     overly_deep_queries_are_refused,
     healthz_is_200_when_the_database_answers,
+    every_response_forbids_sniffing_and_running_anything,
     get_takes_variables_as_json_and_requires_a_query,
 );

@@ -100,7 +100,43 @@ async fn logging_out_twice_with_the_refresh_token_is_refused_the_second_time() {
     assert_eq!(again.code(), Some("INVALID_REFRESH_TOKEN"));
 }
 
+async fn a_superseded_refresh_token_cannot_end_the_users_other_sessions() {
+    // A thief who copied a refresh token that has since been rotated by its
+    // owner may end that one session, never every session of the user.
+    let app = spawn_app().await;
+    let laptop = app.signed_up().await;
+    let email = app.me(Some(&laptop.access)).await.ok("me")["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let phone = Tokens::from_payload(app.login(&email, PASSWORD).await.ok("login"));
+    let stolen = laptop.refresh.clone();
+    let rotated = Tokens::from_payload(app.refresh(&laptop.refresh).await.ok("refresh"));
+    let logout = |token: String, scope: &'static str| {
+        let app = &app;
+        async move {
+            app.graphql(
+                "mutation($token: String, $scope: LogoutScope!) { logout(refreshToken: $token, scope: $scope) { revokedSessions } }",
+                json!({ "token": token, "scope": scope }),
+                None,
+            )
+            .await
+        }
+    };
+    for scope in ["GLOBAL", "OTHERS"] {
+        let refused = logout(stolen.clone(), scope).await;
+        assert_eq!(refused.code(), Some("INVALID_REFRESH_TOKEN"), "{scope}");
+    }
+    app.me(Some(&phone.access)).await.ok("me");
+    app.me(Some(&rotated.access)).await.ok("me");
+    // Its current token still signs out everywhere.
+    let everywhere = logout(rotated.refresh.clone(), "GLOBAL").await;
+    assert_eq!(everywhere.ok("logout")["revokedSessions"], 2);
+    assert_eq!(app.me(Some(&phone.access)).await.reason(), Some("revoked"));
+}
+
 crate::on_every_backend!(
+    a_superseded_refresh_token_cannot_end_the_users_other_sessions,
     logout_with_the_access_token_ends_every_token_of_the_session,
     logout_with_only_a_refresh_token_ends_its_session,
     logout_with_an_expired_access_token_falls_back_to_the_refresh_token,

@@ -40,6 +40,7 @@ mod logout;
 mod logs;
 mod mailbox;
 mod operator;
+mod recovery;
 mod refresh;
 mod register;
 mod resource_server;

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
 use crate::helpers::{claim_uuid, decode_jwt, spawn_app, spawn_app_with};
 
 async fn session_describes_the_access_tokens_session() {
@@ -65,6 +67,44 @@ async fn a_renewed_access_token_never_outlives_the_current_refresh_token() {
             .unwrap()
             <= 60
     );
+}
+
+async fn renewal_cannot_keep_an_access_token_alive_without_refreshes() {
+    // A thief with an access token but no refresh token renews it over and
+    // over; once the session's last refresh lies two access lifetimes back,
+    // renewal stops, and only a refresh (which needs the refresh token)
+    // brings it back.
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let sid = claim_uuid(&tokens.access, "sid");
+    let renewed = app.renew_access_token(&tokens.access).await;
+    let stolen = renewed.ok("renewAccessToken")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Time passes with no refresh: the pair was issued 31 minutes ago (the
+    // access lifetime is 15).
+    entity::refresh_token::Entity::update_many()
+        .col_expr(
+            entity::refresh_token::Column::IssuedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::TimeDelta::minutes(31)),
+        )
+        .filter(entity::refresh_token::Column::SessionId.eq(sid))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let refused = app.renew_access_token(&stolen).await;
+    assert_eq!(refused.code(), Some("UNAUTHENTICATED"), "{}", refused.body);
+    assert_eq!(refused.reason(), Some("expired"));
+    // The owner refreshes: renewal works again, bounded by the new pair.
+    let fresh = app.refresh(&tokens.refresh).await;
+    let fresh = crate::helpers::Tokens::from_payload(fresh.ok("refresh"));
+    let reply = app.renew_access_token(&fresh.access).await;
+    let renewed = reply.ok("renewAccessToken")["accessToken"]
+        .as_str()
+        .unwrap();
+    let iat = decode_jwt(&fresh.refresh).1["iat"].as_i64().unwrap();
+    assert!(decode_jwt(renewed).1["exp"].as_i64().unwrap() <= iat + 2 * 15 * 60);
 }
 
 async fn a_revoked_session_gets_no_renewed_access_token() {
@@ -132,5 +172,6 @@ crate::on_every_backend!(
     renew_access_token_issues_a_new_token_for_the_same_session,
     a_renewed_access_token_never_outlives_the_current_refresh_token,
     a_revoked_session_gets_no_renewed_access_token,
+    renewal_cannot_keep_an_access_token_alive_without_refreshes,
     renew_access_token_refuses_a_refresh_token,
 );

@@ -224,7 +224,113 @@ async fn a_flood_beyond_the_hashing_queue_is_shed_and_me_stays_available() {
     );
 }
 
+/// 128 symbols in no pattern zxcvbn knows: its costliest kind of input.
+fn costly_password(seed: u64) -> String {
+    const SYMBOLS: &[u8] = b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..128)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            SYMBOLS[(state >> 33) as usize % SYMBOLS.len()] as char
+        })
+        .collect()
+}
+
+async fn the_ip_budget_is_charged_before_a_new_password_is_judged() {
+    let app = spawn_app_with(|s| s.protection.throttle.ip_credential_requests_per_minute = 3).await;
+    let tokens = app.signed_up().await; // 1 of 3
+    // A weak password is judged (and refused) within the budget …
+    let weak = app.register("Ada", "weak@example.com", "password").await; // 2
+    assert_eq!(weak.code(), Some("BAD_USER_INPUT"));
+    let weak = app
+        .change_password(&tokens.access, PASSWORD, "password")
+        .await; // 3
+    assert_eq!(weak.code(), Some("BAD_USER_INPUT"));
+    // … and past it nothing is parsed: not even a malformed input is judged.
+    let costly = costly_password(1);
+    for reply in [
+        app.register("Ada", "not an address", &costly).await,
+        app.change_password(&tokens.access, PASSWORD, &costly).await,
+        app.graphql(
+            "mutation($i: ResetPasswordInput!) { resetPassword(input: $i) { accessToken } }",
+            json!({ "i": { "token": "not a token", "newPassword": costly } }),
+            None,
+        )
+        .await,
+    ] {
+        assert_eq!(reply.code(), Some("TOO_MANY_REQUESTS"), "{}", reply.body);
+    }
+}
+
+async fn costly_passwords_wait_for_a_hashing_worker_and_never_stall_the_server() {
+    // Four clients sending the costliest passwords at once, with one hashing
+    // worker: the estimates queue on it (and are shed beyond its queue),
+    // while health checks and `me` on the async workers stay fast.
+    let app = spawn_app_with(|s| {
+        s.protection.throttle.ip_credential_requests_per_minute = 0;
+        s.protection.hashing.workers = 1;
+        s.protection.hashing.max_queue = 2;
+    })
+    .await;
+    let tokens = app.signed_up().await;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let flood = (0..4u64).map(|client| {
+        let (app, stop) = (&app, &stop);
+        async move {
+            let mut codes = Vec::new();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let reply = app
+                    .register(
+                        "Mallory",
+                        &format!("costly-{client}-{n}-{}@example.com", Uuid::new_v4()),
+                        &costly_password(client * 1000 + n),
+                    )
+                    .await;
+                codes.push(reply.code().map(str::to_owned));
+            }
+            codes
+        }
+    });
+    let probe = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut slowest = Duration::ZERO;
+        for _ in 0..20 {
+            let started = std::time::Instant::now();
+            assert_eq!(app.healthz().await.0, 200);
+            assert!(app.me(Some(&tokens.access)).await.ok("me")["id"].is_string());
+            slowest = slowest.max(started.elapsed());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        slowest
+    };
+    let (codes, slowest) = tokio::join!(futures::future::join_all(flood), probe);
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a health check and me took {slowest:?} under the flood"
+    );
+    let codes: Vec<Option<String>> = codes.into_iter().flatten().collect();
+    assert!(
+        codes
+            .iter()
+            .all(|c| matches!(c.as_deref(), None | Some("SERVER_BUSY"))),
+        "{codes:?}"
+    );
+    assert!(
+        codes.iter().any(|c| c.as_deref() == Some("SERVER_BUSY")),
+        "some estimates were shed by the hashing queue: {codes:?}"
+    );
+}
+
 crate::on_every_backend!(
+    the_ip_budget_is_charged_before_a_new_password_is_judged,
+    costly_passwords_wait_for_a_hashing_worker_and_never_stall_the_server,
     after_five_failures_even_the_right_password_waits,
     the_delay_doubles_with_each_further_failure,
     unknown_addresses_are_throttled_alike,
