@@ -138,7 +138,10 @@ impl SessionMutation {
     }
 
     /// A new access token for the current session, for a still-valid access
-    /// token. It never outlives the session's current refresh token.
+    /// token. It never outlives the session's current refresh token, nor the
+    /// session's last refresh by more than two access-token lifetimes:
+    /// after that, `UNAUTHENTICATED` (reason `expired`) until the client
+    /// refreshes.
     #[graphql(guard = "Authenticated")]
     async fn renew_access_token(
         &self,

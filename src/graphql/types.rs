@@ -217,7 +217,10 @@ impl ChangePasswordInput {
 /// A new account's details.
 #[derive(InputObject)]
 pub struct RegisterInput {
-    /// Display name, 1 to 255 characters after trimming.
+    /// Display name, 1 to 255 characters after trimming, at least one of them
+    /// visible; characters that hide or reorder text (bidi controls,
+    /// zero-width characters) and more than 4 accents on one letter are
+    /// refused.
     pub name: String,
     /// E-mail address, at most 255 characters; stored trimmed and lower-cased.
     pub email: String,

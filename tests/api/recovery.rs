@@ -157,7 +157,73 @@ async fn a_link_issued_before_a_concurrent_recovery_is_refused() {
     assert_eq!(me(&app, &owner.access).await["email"], owner_email.as_str());
 }
 
+/// `changePassword` back and forth `times` times.
+async fn alternate_passwords(app: &TestApp, access: &str, times: usize) {
+    for i in 0..times {
+        let (from, to) = if i % 2 == 0 {
+            (PASSWORD, NEW_PASSWORD)
+        } else {
+            (NEW_PASSWORD, PASSWORD)
+        };
+        app.change_password(access, from, to)
+            .await
+            .ok("changePassword");
+    }
+}
+
+async fn notices_are_coalesced_and_an_unproven_address_gets_only_the_first() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(through(&sink)).await;
+    let settle = std::time::Duration::from_millis(700);
+    // An address nobody proved (anyone can register a stranger's).
+    let stranger = fresh_email();
+    let unproven = sign_up(&app, &stranger).await;
+    alternate_passwords(&app, &unproven.access, 6).await;
+    assert_eq!(
+        sink.count_after(settle, &stranger, "password was changed")
+            .await,
+        1
+    );
+    // A verified address: one per 15 minutes however many changes.
+    let owner_email = fresh_email();
+    let owner = sign_up(&app, &owner_email).await;
+    let link = sink
+        .mail_to(&owner_email, "Confirm your e-mail address")
+        .await
+        .token();
+    verify(&app, &link).await.ok("verifyEmail");
+    alternate_passwords(&app, &owner.access, 6).await;
+    assert_eq!(
+        sink.count_after(settle, &owner_email, "password was changed")
+            .await,
+        1
+    );
+    // A quarter of an hour later the verified address hears again; the
+    // unproven one does not.
+    entity::outbox_mail::Entity::update_many()
+        .col_expr(
+            entity::outbox_mail::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::TimeDelta::minutes(16)),
+        )
+        .exec(&app.db)
+        .await
+        .expect("the outbox is writable");
+    alternate_passwords(&app, &owner.access, 2).await;
+    alternate_passwords(&app, &unproven.access, 2).await;
+    assert_eq!(
+        sink.count_after(settle, &owner_email, "password was changed")
+            .await,
+        2
+    );
+    assert_eq!(
+        sink.count_after(settle, &stranger, "password was changed")
+            .await,
+        1
+    );
+}
+
 crate::on_every_backend!(
+    notices_are_coalesced_and_an_unproven_address_gets_only_the_first,
     a_pending_address_change_dies_with_every_recovery_step,
     a_link_issued_before_a_concurrent_recovery_is_refused,
 );

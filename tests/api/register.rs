@@ -192,7 +192,48 @@ async fn a_password_typed_composed_or_decomposed_is_the_same_password() {
     assert!(reply.ok("login")["accessToken"].is_string());
 }
 
+async fn names_that_hide_or_reorder_text_are_refused() {
+    let app = spawn_app().await;
+    let zalgo = format!("A{}da", "\u{300}\u{301}\u{302}\u{303}\u{304}".repeat(60));
+    for (i, name) in [
+        "Ada\u{202E}moc.live",
+        "\u{2067}Ada\u{2069}",
+        "\u{200B}\u{200B}\u{200B}",
+        "\u{2060}",
+        zalgo.as_str(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let reply = app
+            .register(name, &format!("name-{i}@example.com"), PASSWORD)
+            .await;
+        assert_eq!(
+            reply.code(),
+            Some("BAD_USER_INPUT"),
+            "{name:?}: {}",
+            reply.body
+        );
+        assert!(
+            reply.body["errors"][0]["extensions"]["fields"]["name"].is_string(),
+            "{}",
+            reply.body
+        );
+    }
+    // Names in other scripts, with their accents, are welcome.
+    for (i, name) in ["Nguyễn Thị Ánh", "محمد عبد الله", "देवनागरी"]
+        .into_iter()
+        .enumerate()
+    {
+        let reply = app
+            .register(name, &format!("script-{i}@example.com"), PASSWORD)
+            .await;
+        assert_eq!(reply.ok("register")["user"]["name"], name);
+    }
+}
+
 crate::on_every_backend!(
+    names_that_hide_or_reorder_text_are_refused,
     register_creates_the_user_and_signs_them_in,
     passwords_are_stored_as_argon2id_hashes,
     invalid_input_is_bad_user_input_naming_every_offending_field,
