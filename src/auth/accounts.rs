@@ -111,12 +111,13 @@ impl AuthService {
             tracing::info!(user_id = %user.id, "registered; the address must be confirmed before login");
             return Err(AuthError::EmailNotVerified);
         }
-        let signed_in = self
+        let (signed_in, crowded_out) = self
             .start_session(&tx, user, client, EventKind::Registered, now)
             .await?;
         tx.commit()
             .await
             .context("cannot commit the registration")?;
+        self.sessions_ended(&crowded_out);
         self.mail_queued();
         Ok(signed_in)
     }
@@ -271,10 +272,11 @@ impl AuthService {
             .begin()
             .await
             .context("cannot begin a transaction")?;
-        let signed_in = self
+        let (signed_in, crowded_out) = self
             .start_session(&tx, user, client, EventKind::LoginSucceeded, now)
             .await?;
         tx.commit().await.context("cannot commit the login")?;
+        self.sessions_ended(&crowded_out);
         Ok(signed_in)
     }
 

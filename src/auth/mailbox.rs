@@ -174,13 +174,14 @@ impl AuthService {
             password_hash,
             ..user
         };
-        let signed_in = self
+        let (signed_in, crowded_out) = self
             .start_session(&tx, user.clone(), client, EventKind::PasswordReset, now)
             .await?;
         tx.commit()
             .await
             .context("cannot commit the password reset")?;
         self.sessions_ended(&ended);
+        self.sessions_ended(&crowded_out);
         self.mail_queued();
         // The reset proves the mailbox; earlier failed guesses are forgotten.
         self.throttle

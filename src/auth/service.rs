@@ -18,8 +18,13 @@ use super::{AuthError, UnauthenticatedReason};
 use crate::config::{SessionPolicy, Settings, TokenLifetimes};
 use crate::domain::{Email, Password, UserName};
 use crate::store::account_tokens::Purpose;
+use crate::store::page::{Page, Slice};
 use crate::store::revocations::Revoked;
 use crate::store::{self, events::EventKind};
+
+/// `sessions.revoked_reason` of the oldest sessions a sign-in beyond
+/// `AUTHQL_MAX_SESSIONS_PER_USER` ends.
+pub const SESSION_LIMIT_REASON: &str = "session_limit";
 
 /// Where a request came from, for sessions and the audit trail.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -238,21 +243,23 @@ impl AuthService {
             .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
     }
 
-    /// The principal's user's live sessions, newest first.
-    pub async fn sessions(&self, principal: &Principal) -> Result<Vec<SessionView>, AuthError> {
+    /// A page of the principal's user's live sessions, newest first.
+    pub async fn sessions(
+        &self,
+        principal: &Principal,
+        page: Page,
+    ) -> Result<Slice<SessionView>, AuthError> {
         let now = Utc::now();
         let sessions = store::sessions::list_live(
-            &self.db,
+            &self.reads,
             principal.user_id,
             now,
             now - self.lifetimes.session_idle,
+            page,
         )
         .await
         .context("cannot list the sessions")?;
-        Ok(sessions
-            .into_iter()
-            .map(|session| self.view(session, principal))
-            .collect())
+        Ok(sessions.map(|session| self.view(session, principal)))
     }
 
     fn view(&self, session: session::Model, principal: &Principal) -> SessionView {
@@ -310,9 +317,12 @@ impl AuthService {
         self.hasher.run(parse).await
     }
 
-    /// Opens a session for `user` (register, login): the session row, its
-    /// first refresh token row and the audit record `kind`, on `db` (the
-    /// caller's transaction), and signs the first pair.
+    /// Opens a session for `user` (register, login, reset): the session row,
+    /// its first refresh token row and the audit record `kind`, on `db` (the
+    /// caller's transaction), and signs the first pair. The user's oldest
+    /// sessions beyond `AUTHQL_MAX_SESSIONS_PER_USER` end; their ids come
+    /// back for the caller to tell the status cache after committing
+    /// ([`Self::sessions_ended`]).
     pub async fn start_session<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -320,7 +330,7 @@ impl AuthService {
         client: &ClientInfo,
         kind: EventKind,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<SignedIn> {
+    ) -> anyhow::Result<(SignedIn, Vec<Uuid>)> {
         let session = store::sessions::insert(
             db,
             store::sessions::NewSession {
@@ -339,8 +349,18 @@ impl AuthService {
             .context("cannot store the refresh token")?;
         self.record(db, kind, Some(user.id), Some(session.id), client, None)
             .await?;
-        tracing::info!(user_id = %user.id, session_id = %session.id, event = kind.as_str(), "session started");
-        self.sign_pair(&row, user)
+        let crowded_out = end_sessions(
+            db,
+            store::sessions::Selection::OldestOfUser {
+                user_id: user.id,
+                keep: self.policy.max_per_user.into(),
+            },
+            SESSION_LIMIT_REASON,
+            now,
+        )
+        .await?;
+        tracing::info!(user_id = %user.id, session_id = %session.id, event = kind.as_str(), crowded_out = crowded_out.len(), "session started");
+        Ok((self.sign_pair(&row, user)?, crowded_out))
     }
 
     /// The row of a new refresh token for `session`, with the expiries of the

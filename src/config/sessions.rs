@@ -17,6 +17,7 @@ const SESSION_IDLE_TIMEOUT: &str = "7d";
 const REFRESH_REUSE_GRACE: &str = "5s";
 const REVOCATION_POLL_INTERVAL: &str = "250ms";
 const REVOCATION_STALE_AFTER: &str = "5s";
+const MAX_SESSIONS_PER_USER: u32 = 100;
 
 /// What a refresh token presented after it was used does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -101,6 +102,9 @@ pub struct SessionArgs {
     /// checks every request against the database until it can again.
     #[arg(long, env = "AUTHQL_REVOCATION_STALE_AFTER", default_value = REVOCATION_STALE_AFTER, value_parser = parse_duration, global = true)]
     pub revocation_stale_after: Duration,
+    /// Live sessions one user may have; a sign-in beyond it ends the oldest.
+    #[arg(long, env = "AUTHQL_MAX_SESSIONS_PER_USER", default_value_t = MAX_SESSIONS_PER_USER, global = true)]
+    pub max_sessions_per_user: u32,
 }
 
 /// How long tokens and sessions live.
@@ -125,13 +129,26 @@ impl Default for TokenLifetimes {
     }
 }
 
-/// How refresh tokens behave beyond their lifetimes, and how revocations
-/// reach every instance.
-#[derive(Clone, Copy, Debug, Default)]
+/// How refresh tokens behave beyond their lifetimes, how revocations reach
+/// every instance, and how many sessions a user may keep.
+#[derive(Clone, Copy, Debug)]
 pub struct SessionPolicy {
     pub reuse: ReusePolicy,
     pub transport: RefreshTransport,
     pub feed: FeedSettings,
+    /// Live sessions per user; a sign-in beyond it ends the oldest.
+    pub max_per_user: u32,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            reuse: ReusePolicy::default(),
+            transport: RefreshTransport::default(),
+            feed: FeedSettings::default(),
+            max_per_user: MAX_SESSIONS_PER_USER,
+        }
+    }
 }
 
 /// Following the revocation feed.
@@ -178,7 +195,11 @@ impl SessionArgs {
                 "AUTHQL_REVOCATION_STALE_AFTER must be longer than AUTHQL_REVOCATION_POLL_INTERVAL"
             );
         }
+        if self.max_sessions_per_user < 1 {
+            bail!("AUTHQL_MAX_SESSIONS_PER_USER must be at least 1");
+        }
         let policy = SessionPolicy {
+            max_per_user: self.max_sessions_per_user,
             reuse: self.refresh_reuse_policy,
             transport: self.refresh_token_transport,
             feed: FeedSettings {
@@ -207,5 +228,6 @@ mod tests {
         assert_eq!(policy.transport, RefreshTransport::Both);
         assert_eq!(policy.feed.poll_interval, Duration::from_millis(250));
         assert_eq!(policy.feed.stale_after, Duration::from_secs(5));
+        assert_eq!(policy.max_per_user, 100);
     }
 }

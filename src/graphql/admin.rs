@@ -36,7 +36,10 @@ impl AdminQuery {
 
     /// Every user, newest first, a page at a time. Requires the `admin`
     /// role.
-    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    #[graphql(
+        guard = "HasRole(ADMIN_ROLE)",
+        complexity = "pagination::cost(first, child_complexity)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,

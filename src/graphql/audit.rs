@@ -149,7 +149,10 @@ impl AuditQuery {
     /// or throttled attempts on the account), refreshes, reuse detected,
     /// sign-outs, password changes, sessions ended, and what admins did to
     /// the account. Requires an access token.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "pagination::cost(first, child_complexity)"
+    )]
     async fn my_events(
         &self,
         ctx: &Context<'_>,
@@ -169,7 +172,10 @@ impl AuditQuery {
 
     /// Every account's events, newest first, optionally of one user or one
     /// kind. Requires the `admin` role.
-    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    #[graphql(
+        guard = "HasRole(ADMIN_ROLE)",
+        complexity = "pagination::cost(first, child_complexity)"
+    )]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

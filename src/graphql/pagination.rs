@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditEventObject, SecurityEvent};
 use super::errors::FieldErrors;
-use super::types::User;
+use super::types::{Session, User};
 use crate::store::page::{Page, Slice};
 
 /// Items on a page when `first` is not given.
@@ -21,6 +21,7 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 #[derive(SimpleObject)]
 #[graphql(
     concrete(name = "UserConnection", params(User)),
+    concrete(name = "SessionConnection", params(Session)),
     concrete(name = "SecurityEventConnection", params(SecurityEvent)),
     concrete(name = "AuditEventConnection", params(AuditEventObject))
 )]
@@ -43,6 +44,7 @@ where
 #[derive(SimpleObject)]
 #[graphql(
     concrete(name = "UserEdge", params(User)),
+    concrete(name = "SessionEdge", params(Session)),
     concrete(name = "SecurityEventEdge", params(SecurityEvent)),
     concrete(name = "AuditEventEdge", params(AuditEventObject))
 )]
@@ -64,6 +66,23 @@ pub struct PageInfo {
     pub start_cursor: Option<String>,
     /// The cursor of the page's last item; null for an empty page.
     pub end_cursor: Option<String>,
+}
+
+/// Items a page may hold per unit of its weight.
+const ITEMS_PER_WEIGHT: i32 = 10;
+
+/// What a page costs against `AUTHQL_MAX_COMPLEXITY`: what is selected of
+/// it (`child_complexity`: one item's fields, `pageInfo`, `totalCount`)
+/// once for every ten items it may hold. One page of a hundred with every
+/// field fits; twenty aliased pages of a hundred sessions, which would make
+/// an answer of megabytes, do not: no answer holds more than about ten
+/// field values per unit of the limit.
+pub fn cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(1, MAX_PAGE_SIZE));
+    let weight = (items + ITEMS_PER_WEIGHT - 1) / ITEMS_PER_WEIGHT;
+    usize::try_from(weight)
+        .unwrap_or(1)
+        .saturating_mul(child_complexity.max(1))
 }
 
 /// The store page `first` and `after` ask for: 1 to [`MAX_PAGE_SIZE`] items

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::context::{self, TokenSource};
 use super::errors::ApiError;
 use super::guards::Authenticated;
+use super::pagination::{self, Paged};
 use super::types::{AccessTokenPayload, AuthPayload, LogoutPayload, LogoutScopeInput, Session};
 use crate::auth::AuthError;
 
@@ -26,17 +27,29 @@ impl SessionQuery {
         Ok(view.into())
     }
 
-    /// The caller's live sessions (one per sign-in), newest first, with
-    /// `current` marking the one of this access token. Requires an access
-    /// token.
-    #[graphql(guard = "Authenticated")]
-    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+    /// The caller's live sessions (one per sign-in), newest first, a page at
+    /// a time, with `current` marking the one of this access token. A user
+    /// keeps at most `AUTHQL_MAX_SESSIONS_PER_USER` (100) live sessions.
+    /// Requires an access token.
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "pagination::cost(first, child_complexity)"
+    )]
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many sessions (1 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Paged<Session>> {
         let principal = context::principal(ctx).await?;
+        let page = pagination::page(first, after).map_err(ApiError::from)?;
         let views = context::service(ctx)?
-            .sessions(&principal)
+            .sessions(&principal, page)
             .await
             .map_err(ApiError::from)?;
-        Ok(views.into_iter().map(Session::from).collect())
+        Ok(pagination::connection(views, page, |view| {
+            (view.id, view.into())
+        }))
     }
 }
 

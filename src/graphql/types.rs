@@ -120,7 +120,7 @@ pub struct LogoutPayload {
 }
 
 /// A signed-in session: one per login.
-#[derive(SimpleObject)]
+#[derive(Clone, SimpleObject)]
 pub struct Session {
     /// The session id (the `sid` claim of its tokens).
     pub id: ID,

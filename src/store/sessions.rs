@@ -1,11 +1,12 @@
 use chrono::{DateTime, Utc};
 use entity::{session, user};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, Set,
 };
 use uuid::Uuid;
+
+use super::page::{self, Page, Slice};
 
 /// A session about to be inserted.
 pub struct NewSession {
@@ -61,23 +62,21 @@ pub async fn mark_refreshed<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The user's live sessions, newest first: not revoked, not past their end,
-/// refreshed since `idle_since`.
+/// A page of the user's live sessions, newest first: not revoked, not past
+/// their end, refreshed since `idle_since`.
 pub async fn list_live<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     now: DateTime<Utc>,
     idle_since: DateTime<Utc>,
-) -> Result<Vec<session::Model>, DbErr> {
-    session::Entity::find()
+    page: Page,
+) -> Result<Slice<session::Model>, DbErr> {
+    let select = session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::ExpiresAt.gt(now))
-        .filter(session::Column::RefreshedAt.gt(idle_since))
-        .order_by_desc(session::Column::CreatedAt)
-        .order_by_desc(session::Column::Id)
-        .all(db)
-        .await
+        .filter(session::Column::RefreshedAt.gt(idle_since));
+    page::read(db, select, "sessions", page).await
 }
 
 /// Which sessions a revocation ends.
@@ -93,6 +92,11 @@ pub enum Selection {
     AllOfUser {
         user_id: Uuid,
         except: Option<Uuid>,
+    },
+    /// The user's sessions older than their newest `keep` unrevoked ones.
+    OldestOfUser {
+        user_id: Uuid,
+        keep: u64,
     },
 }
 
@@ -119,6 +123,20 @@ pub async fn revoke<C: ConnectionTrait>(
                 Some(id) => update.filter(session::Column::Id.ne(id)),
                 None => update,
             }
+        }
+        Selection::OldestOfUser { user_id, keep } => {
+            let newest = Query::select()
+                .column(session::Column::Id)
+                .from(session::Entity)
+                .and_where(Expr::col(session::Column::UserId).eq(user_id))
+                .and_where(Expr::col(session::Column::RevokedAt).is_null())
+                .order_by(session::Column::CreatedAt, Order::Desc)
+                .order_by(session::Column::Id, Order::Desc)
+                .limit(keep)
+                .to_owned();
+            update
+                .filter(session::Column::UserId.eq(user_id))
+                .filter(session::Column::Id.not_in_subquery(newest))
         }
     };
     let revoked = update.exec_with_returning(db).await?;

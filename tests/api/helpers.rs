@@ -510,10 +510,11 @@ impl TestApp {
         .await
     }
 
-    /// `sessions` of the caller.
+    /// The first page of the caller's `sessions`.
     pub async fn sessions(&self, bearer: &str) -> Reply {
         self.graphql(
-            "{ sessions { id createdAt refreshedAt expiresAt idleExpiresAt userAgent ip current } }",
+            "{ sessions { totalCount pageInfo { hasNextPage endCursor } \
+             nodes { id createdAt refreshedAt expiresAt idleExpiresAt userAgent ip current } } }",
             json!({}),
             Some(bearer),
         )

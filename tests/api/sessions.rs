@@ -34,8 +34,7 @@ async fn three_devices(app: &TestApp) -> [Tokens; 3] {
 }
 
 fn ids(reply: &crate::helpers::Reply) -> Vec<String> {
-    reply
-        .ok("sessions")
+    reply.ok("sessions")["nodes"]
         .as_array()
         .expect("a list")
         .iter()
@@ -54,7 +53,8 @@ async fn sessions_lists_the_callers_live_sessions_newest_first() {
     app.signed_up().await;
 
     let reply = app.sessions(&laptop.access).await;
-    let listed = reply.ok("sessions").as_array().unwrap().clone();
+    let listed = reply.ok("sessions")["nodes"].as_array().unwrap().clone();
+    assert_eq!(reply.ok("sessions")["totalCount"], 4);
     // The registration's session, then the three logins.
     assert_eq!(listed.len(), 4, "{listed:?}");
     assert_eq!(
@@ -75,7 +75,7 @@ async fn sessions_lists_the_callers_live_sessions_newest_first() {
     app.logout(Some(&phone.access), None).await.ok("logout");
     assert!(!ids(&app.sessions(&laptop.access).await).contains(&sid(&phone)));
     assert_eq!(
-        app.graphql("{ sessions { id } }", serde_json::json!({}), None)
+        app.graphql("{ sessions { nodes { id } } }", serde_json::json!({}), None)
             .await
             .code(),
         Some("UNAUTHENTICATED")
@@ -233,7 +233,7 @@ async fn a_session_not_refreshed_within_the_idle_timeout_ends() {
     .await;
     let tokens = app.signed_up().await;
     let session = app.sessions(&tokens.access).await;
-    let listed = &session.ok("sessions")[0];
+    let listed = &session.ok("sessions")["nodes"][0];
     let idle_ends = listed["idleExpiresAt"].as_str().expect("idleExpiresAt");
     let ends = listed["expiresAt"].as_str().expect("expiresAt");
     assert!(idle_ends < ends, "{idle_ends} before {ends}");
@@ -251,7 +251,111 @@ async fn a_session_not_refreshed_within_the_idle_timeout_ends() {
     );
 }
 
+async fn sessions_come_a_page_at_a_time_and_a_user_keeps_at_most_the_cap() {
+    let app = spawn_app_with(|s| s.sessions.max_per_user = 5).await;
+    let first = app.signed_up().await;
+    let email = app.me(Some(&first.access)).await.ok("me")["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut signed_in = vec![first];
+    for _ in 0..7 {
+        signed_in.push(Tokens::from_payload(
+            app.login(&email, PASSWORD).await.ok("login"),
+        ));
+    }
+    let newest = signed_in.last().unwrap().clone();
+    // Eight sign-ins, five kept: the three oldest ended, tokens and all.
+    for old in &signed_in[..3] {
+        assert_eq!(app.me(Some(&old.access)).await.reason(), Some("revoked"));
+        assert_eq!(
+            app.refresh(&old.refresh).await.code(),
+            Some("INVALID_REFRESH_TOKEN")
+        );
+        let row = app.session_row(claim_uuid(&old.access, "sid")).await;
+        assert_eq!(row.revoked_reason.as_deref(), Some("session_limit"));
+    }
+    app.me(Some(&signed_in[3].access)).await.ok("me");
+
+    let page = |after: Option<String>| {
+        let (app, bearer) = (&app, newest.access.clone());
+        async move {
+            app.graphql(
+                "query($after: String) { sessions(first: 2, after: $after) { totalCount \
+                 pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id current } } } }",
+                serde_json::json!({ "after": after }),
+                Some(&bearer),
+            )
+            .await
+            .ok("sessions")
+            .clone()
+        }
+    };
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let connection = page(after.clone()).await;
+        assert_eq!(connection["totalCount"], 5);
+        assert_eq!(connection["pageInfo"]["hasPreviousPage"], after.is_some());
+        for edge in connection["edges"].as_array().unwrap() {
+            seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
+        }
+        if connection["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+    }
+    let kept: Vec<String> = signed_in[3..].iter().rev().map(sid).collect();
+    assert_eq!(seen, kept, "newest first, each once");
+    let too_many = app
+        .graphql(
+            "{ sessions(first: 101) { nodes { id } } }",
+            serde_json::json!({}),
+            Some(&newest.access),
+        )
+        .await;
+    assert_eq!(too_many.code(), Some("BAD_USER_INPUT"));
+}
+
+async fn aliased_session_pages_cannot_make_a_huge_answer() {
+    // Twenty aliases of a hundred sessions with every field: refused before
+    // anything runs, by the page's weight against AUTHQL_MAX_COMPLEXITY.
+    let app = spawn_app().await;
+    let tokens = app.signed_up().await;
+    let fields = "id createdAt refreshedAt expiresAt idleExpiresAt userAgent ip current";
+    let aliases: String = (0..20)
+        .map(|i| format!("s{i}: sessions(first: 100) {{ nodes {{ {fields} }} }} "))
+        .collect();
+    let reply = app
+        .graphql(
+            &format!("{{ {aliases} }}"),
+            serde_json::json!({}),
+            Some(&tokens.access),
+        )
+        .await;
+    assert_eq!(
+        reply.code(),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body["data"].is_null(), "{}", reply.body);
+    // One page of the default size with every field is fine.
+    let one = app
+        .graphql(
+            &format!("{{ sessions {{ nodes {{ {fields} }} }} }}"),
+            serde_json::json!({}),
+            Some(&tokens.access),
+        )
+        .await;
+    assert_eq!(one.ok("sessions")["nodes"].as_array().unwrap().len(), 1);
+}
+
 crate::on_every_backend!(
+    sessions_come_a_page_at_a_time_and_a_user_keeps_at_most_the_cap,
+    aliased_session_pages_cannot_make_a_huge_answer,
     sessions_lists_the_callers_live_sessions_newest_first,
     revoke_session_ends_one_of_the_callers_sessions_only,
     logout_others_keeps_this_session_and_global_ends_all,

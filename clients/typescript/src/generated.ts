@@ -112,7 +112,12 @@ export type LogoutScope =
 export type RegisterInput = {
   /** E-mail address, at most 255 characters; stored trimmed and lower-cased. */
   email: Scalars['String']['input'];
-  /** Display name, 1 to 255 characters after trimming. */
+  /**
+   * Display name, 1 to 255 characters after trimming, at least one of them
+   * visible; characters that hide or reorder text (bidi controls,
+   * zero-width characters) and more than 4 accents on one letter are
+   * refused.
+   */
   name: Scalars['String']['input'];
   /**
    * Password, 8 to 128 characters, hard to guess: a strength estimator

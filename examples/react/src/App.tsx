@@ -4,7 +4,9 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { auth } from "./auth";
 import type { RevokeSessionMutation, SessionsQuery } from "./generated";
 
-const SESSIONS = "query Sessions { sessions { id userAgent createdAt current } }";
+const SESSIONS =
+  "query Sessions($after: String) { sessions(first: 20, after: $after) { totalCount " +
+  "pageInfo { hasNextPage endCursor } nodes { id userAgent createdAt current } } }";
 const REVOKE_SESSION = "mutation RevokeSession($id: ID!) { revokeSession(id: $id) }";
 
 function message(error: unknown): string {
@@ -94,7 +96,9 @@ function SignedOut() {
 
 function SignedIn({ user }: { user: User }) {
   const [me, setMe] = useState("");
-  const [sessions, setSessions] = useState<SessionsQuery["sessions"]>([]);
+  type Sessions = SessionsQuery["sessions"];
+  const [sessions, setSessions] = useState<Sessions["nodes"]>([]);
+  const [page, setPage] = useState<Pick<Sessions, "totalCount" | "pageInfo"> | null>(null);
   const [error, setError] = useState("");
 
   const load = useCallback(async () => {
@@ -102,11 +106,23 @@ function SignedIn({ user }: { user: User }) {
       setError("");
       const [current, list] = await Promise.all([auth.me(), auth.request<SessionsQuery>(SESSIONS)]);
       setMe(`${current.email} at ${new Date().toISOString()}`);
-      setSessions(list.sessions);
+      setSessions(list.sessions.nodes);
+      setPage(list.sessions);
     } catch (caught) {
       setError(message(caught));
     }
   }, []);
+
+  // The next page of sessions, after the last one shown.
+  const more = async () => {
+    try {
+      const list = await auth.request<SessionsQuery>(SESSIONS, { after: page?.pageInfo.endCursor });
+      setSessions((shown) => [...shown, ...list.sessions.nodes]);
+      setPage(list.sessions);
+    } catch (caught) {
+      setError(message(caught));
+    }
+  };
 
   useEffect(() => {
     void load();
@@ -138,6 +154,11 @@ function SignedIn({ user }: { user: User }) {
           </li>
         ))}
       </ul>
+      {page?.pageInfo.hasNextPage && (
+        <p>
+          {sessions.length} of {page.totalCount} shown <button onClick={more}>Show more</button>
+        </p>
+      )}
       <button onClick={() => auth.logout().catch((e) => setError(message(e)))}>Sign out</button>{" "}
       <button onClick={() => auth.logout("GLOBAL").catch((e) => setError(message(e)))}>Sign out everywhere</button>
       {error && <p role="alert">{error}</p>}
