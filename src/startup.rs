@@ -49,13 +49,15 @@ impl Application {
             &settings.database.url,
         )
         .await?;
-        let service =
-            AuthService::new(db.clone(), reads, Arc::clone(&keyring), sessions, &settings).await?;
+        let service = Arc::new(
+            AuthService::new(db.clone(), reads, Arc::clone(&keyring), sessions, &settings).await?,
+        );
         let mail = MailWorker::new(
             db.clone(),
             Postman::new(&settings.mail)?,
             settings.mail.worker,
             service.mail_bell(),
+            Arc::clone(&service) as Arc<dyn crate::mail::Requests>,
         );
         if matches!(settings.mail.delivery, Delivery::Log) {
             tracing::warn!(

@@ -13,6 +13,8 @@ pub struct Model {
     pub recipient: String,
     /// The client IP of the request that caused it.
     pub ip: Option<String>,
+    /// The `User-Agent` of the request that caused it.
+    pub user_agent: Option<String>,
     pub subject: String,
     /// Erased once sent.
     pub text_body: Option<String>,

@@ -16,6 +16,7 @@ mod m20261202_000010_add_user_email_verified_at;
 mod m20261202_000011_create_account_tokens;
 mod m20261202_000012_create_outbox;
 mod m20261203_000013_add_credential_version;
+mod m20261203_000014_add_outbox_user_agent;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_create_account_tokens::Migration),
             Box::new(m20261202_000012_create_outbox::Migration),
             Box::new(m20261203_000013_add_credential_version::Migration),
+            Box::new(m20261203_000014_add_outbox_user_agent::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use entity::user;
+use entity::{outbox_mail, user};
 use sea_orm::TransactionTrait;
 
 use super::accounts::Confirming;
@@ -15,9 +15,10 @@ use super::service::{Account, Admitted, AuthService, ClientInfo, SignedIn, end_s
 use super::throttle::ThrottleKey;
 use super::{AuthError, UnauthenticatedReason};
 use crate::domain::{Email, LinkToken, Password};
-use crate::mail::MailKind;
+use crate::mail::{MailKind, PASSWORD_RESET_REQUEST, Requests};
 use crate::store::account_tokens::Purpose;
 use crate::store::events::EventKind;
+use crate::store::outbox::NewRequest;
 use crate::store::revocations::Revoked;
 use crate::store::sessions::Selection;
 use crate::store::{self};
@@ -26,37 +27,72 @@ use crate::store::{self};
 pub const PASSWORD_RESET_REASON: &str = "password_reset";
 
 impl AuthService {
-    /// Sends a reset link to `email` if an enabled account has it. The
-    /// caller answers the same whatever happened: the same lookup and one
-    /// audit write are done either way, so the answer and its timing say
-    /// nothing about the address.
+    /// Asks for a reset link to `email`. The request is recorded as it came
+    /// (one insert, the same for every address, so neither the answer nor
+    /// its timing says whether an account has the address); the outbox
+    /// worker then looks the address up and, for an enabled account within
+    /// the sending limits, mails the link ([`Self::expand_reset_request`]),
+    /// within `AUTHQL_MAIL_POLL_INTERVAL`.
     pub async fn request_password_reset(
         &self,
         email: &str,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         self.admit(client, "requestPasswordReset").await?;
-        let email = Email::normalize_for_lookup(email);
-        let user = store::users::find_by_email(&self.reads, &email)
-            .await
-            .context("cannot look the user up")?;
+        store::outbox::enqueue_request(
+            &self.db,
+            NewRequest {
+                kind: PASSWORD_RESET_REQUEST,
+                recipient: Email::normalize_for_lookup(email),
+                ip: client.ip.clone(),
+                user_agent: client.user_agent.clone(),
+                now: Utc::now(),
+            },
+        )
+        .await
+        .context("cannot record the reset request")?;
+        // The worker is not woken: expanding a registered address's request
+        // takes longer than an unknown one's, and done at once it would slow
+        // this answer on a busy core. It runs at the next poll instead
+        // (`AUTHQL_MAIL_POLL_INTERVAL`), apart from the request.
+        Ok(())
+    }
+
+    /// Expands a recorded reset request: the address is looked up and, for
+    /// an enabled account, a link is issued and queued within the sending
+    /// limits; the request is audited and marked handled, all in one
+    /// transaction (a request another worker handled meanwhile is left).
+    pub async fn expand_reset_request(&self, request: &outbox_mail::Model) -> anyhow::Result<()> {
+        let client = ClientInfo {
+            ip: request.ip.clone(),
+            user_agent: request.user_agent.clone(),
+        };
         let now = Utc::now();
         let tx = self
             .db
             .begin()
             .await
             .context("cannot begin a transaction")?;
+        if !store::outbox::mark_handled(&tx, request.id, now)
+            .await
+            .context("cannot mark the reset request handled")?
+        {
+            return Ok(());
+        }
+        let user = store::users::find_by_email(&tx, &request.recipient)
+            .await
+            .context("cannot look the user up")?;
         let detail = match &user {
             None => "unknown_email",
             Some(user) if user.disabled_at.is_some() => "account_disabled",
             Some(user) => {
+                let cause = Cause {
+                    user,
+                    client: &client,
+                    now,
+                };
                 match self
-                    .queue_link(
-                        &tx,
-                        Purpose::PasswordReset,
-                        &user.email,
-                        Cause { user, client, now },
-                    )
+                    .queue_link(&tx, Purpose::PasswordReset, &user.email, cause)
                     .await?
                 {
                     Queued::Sent => "sent",
@@ -70,14 +106,16 @@ impl AuthService {
             EventKind::PasswordResetRequested,
             user_id,
             None,
-            client,
+            &client,
             Some(detail),
         )
         .await?;
         tx.commit()
             .await
             .context("cannot commit the reset request")?;
-        self.mail_queued();
+        if detail == "sent" {
+            self.mail_queued();
+        }
         tracing::info!(?user_id, detail, "password reset requested");
         Ok(())
     }
@@ -424,5 +462,14 @@ impl AuthService {
             .context("cannot commit the verification mail")?;
         self.mail_queued();
         Ok(())
+    }
+}
+
+impl Requests for AuthService {
+    fn expand<'a>(
+        &'a self,
+        request: &'a outbox_mail::Model,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>> {
+        Box::pin(self.expand_reset_request(request))
     }
 }

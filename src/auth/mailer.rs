@@ -220,6 +220,7 @@ impl AuthService {
                 user_id: Some(user.id),
                 recipient: letter.to,
                 ip: client.ip.clone(),
+                user_agent: client.user_agent.clone(),
                 subject: letter.subject,
                 text_body: letter.text,
                 html_body: letter.html,

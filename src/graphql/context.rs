@@ -10,7 +10,8 @@ use crate::auth::{AuthError, AuthService, ClientInfo, Principal, RequestCredenti
 use crate::config::PasswordPolicy;
 
 pub fn service<'a>(ctx: &Context<'a>) -> Result<&'a AuthService, ApiError> {
-    ctx.data_opt::<AuthService>()
+    ctx.data_opt::<std::sync::Arc<AuthService>>()
+        .map(AsRef::as_ref)
         .ok_or(ApiError::Misconfigured("AuthService"))
 }
 

@@ -20,7 +20,8 @@ pub struct MailboxMutation;
 impl MailboxMutation {
     /// Mails a single-use link to choose a new password (valid for
     /// `AUTHQL_PASSWORD_RESET_TTL`, 30 minutes by default) to the account
-    /// with this address. Always `true`, after the same work, whether or not
+    /// with this address, within `AUTHQL_MAIL_POLL_INTERVAL` (2 s). Always
+    /// `true`, after the same work (the request is recorded), whether or not
     /// an account has the address, so it reveals nothing. Links beyond
     /// `AUTHQL_MAIL_PER_ADDRESS_PER_HOUR` or `AUTHQL_MAIL_PER_IP_PER_HOUR`
     /// are not sent.

@@ -62,7 +62,7 @@ fn builder(limits: &DocumentLimits) -> SchemaBuilder<QueryRoot, MutationRoot, Em
 /// that would give the schema away field by field, are on in development
 /// only; production clients use the committed `schema.graphql`.
 pub fn build_schema(
-    service: AuthService,
+    service: std::sync::Arc<AuthService>,
     limits: &DocumentLimits,
     password_policy: PasswordPolicy,
     refresh_cookie: RefreshCookie,

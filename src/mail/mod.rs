@@ -10,4 +10,4 @@ pub mod worker;
 
 pub use compose::{Letter, MailKind, Templates, Variables};
 pub use postman::Postman;
-pub use worker::MailWorker;
+pub use worker::{MailWorker, PASSWORD_RESET_REQUEST, Requests};

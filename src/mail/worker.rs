@@ -2,10 +2,13 @@
 //! delivers it, and records the outcome: sent, due again after a backoff, or
 //! given up on after `AUTHQL_MAIL_MAX_ATTEMPTS`.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
+use entity::outbox_mail;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
@@ -17,6 +20,21 @@ use crate::store::outbox::Failed;
 /// How much longer than `AUTHQL_MAIL_SEND_TIMEOUT` a claim lasts.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
+/// `outbox.kind` of a password reset request: the request is recorded as it
+/// came, the same for every address, and expanded here.
+pub const PASSWORD_RESET_REQUEST: &str = "password_reset_request";
+
+/// What the outbox holds that is not a letter yet: a request whose mail
+/// depends on what the database says (whether the address has an account,
+/// the sending limits). The auth layer expands it, in a transaction that
+/// also marks the row handled ([`crate::store::outbox::mark_handled`]).
+pub trait Requests: Send + Sync {
+    fn expand<'a>(
+        &'a self,
+        request: &'a outbox_mail::Model,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
+}
+
 /// Sends the outbox's mail.
 pub struct MailWorker {
     db: DatabaseConnection,
@@ -24,6 +42,8 @@ pub struct MailWorker {
     settings: WorkerSettings,
     /// Rung when this instance queued mail, so it goes at once.
     wake: Arc<Notify>,
+    /// Expands requests ([`PASSWORD_RESET_REQUEST`]).
+    requests: Arc<dyn Requests>,
 }
 
 impl MailWorker {
@@ -32,12 +52,14 @@ impl MailWorker {
         postman: Postman,
         settings: WorkerSettings,
         wake: Arc<Notify>,
+        requests: Arc<dyn Requests>,
     ) -> Self {
         Self {
             db,
             postman,
             settings,
             wake,
+            requests,
         }
     }
 
@@ -78,6 +100,19 @@ impl MailWorker {
         else {
             return Ok(false);
         };
+        if mail.kind == PASSWORD_RESET_REQUEST {
+            if let Err(error) = self.requests.expand(&mail).await {
+                let reason = format!("{error:#}");
+                let failed = if mail.attempts >= self.settings.max_attempts as i32 {
+                    Failed::GivenUp(Utc::now())
+                } else {
+                    Failed::RetryAt(Utc::now() + TimeDelta::from_std(self.backoff(mail.attempts))?)
+                };
+                store::outbox::release(&self.db, mail.id, failed, &reason).await?;
+                tracing::warn!(mail_id = %mail.id, kind = %mail.kind, attempts = mail.attempts, reason, "request not expanded; will retry");
+            }
+            return Ok(true);
+        }
         match self.postman.deliver(&mail).await {
             Ok(()) => {
                 store::outbox::mark_sent(&self.db, mail.id, Utc::now()).await?;

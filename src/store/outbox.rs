@@ -17,6 +17,7 @@ pub struct NewMail {
     pub user_id: Option<Uuid>,
     pub recipient: String,
     pub ip: Option<String>,
+    pub user_agent: Option<String>,
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
@@ -32,6 +33,7 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, mail: NewMail) -> Result<Uuid, 
         user_id: Set(mail.user_id),
         recipient: Set(mail.recipient),
         ip: Set(mail.ip),
+        user_agent: Set(mail.user_agent),
         subject: Set(mail.subject),
         text_body: Set(Some(mail.text_body)),
         html_body: Set(Some(mail.html_body)),
@@ -46,6 +48,63 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, mail: NewMail) -> Result<Uuid, 
     .insert(db)
     .await?;
     Ok(id)
+}
+
+/// A request the worker expands into mail (or into nothing) once it has
+/// looked the database up: `kind` names it, `recipient` is the address as
+/// the client gave it (normalised, maybe nobody's).
+pub struct NewRequest {
+    pub kind: &'static str,
+    pub recipient: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// Queues `request`, due at once: one insert, the same whatever it names.
+pub async fn enqueue_request<C: ConnectionTrait>(db: &C, request: NewRequest) -> Result<(), DbErr> {
+    outbox_mail::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        kind: Set(request.kind.to_owned()),
+        user_id: Set(None),
+        recipient: Set(request.recipient),
+        ip: Set(request.ip),
+        user_agent: Set(request.user_agent),
+        subject: Set(String::new()),
+        text_body: Set(None),
+        html_body: Set(None),
+        created_at: Set(request.now),
+        attempts: Set(0),
+        next_attempt_at: Set(request.now),
+        claimed_until: Set(None),
+        sent_at: Set(None),
+        failed_at: Set(None),
+        last_error: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks a request handled (as sent), unless it was already: `false` then.
+pub async fn mark_handled<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use outbox_mail::Column;
+    let updated = outbox_mail::Entity::update_many()
+        .col_expr(Column::SentAt, Expr::value(now))
+        .col_expr(
+            Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::LastError, Expr::value(Option::<String>::None))
+        .filter(Column::Id.eq(id))
+        .filter(Column::SentAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }
 
 /// Whose mail a count is of.
