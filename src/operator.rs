@@ -153,6 +153,31 @@ pub async fn users(settings: &Settings, action: UserAction) -> anyhow::Result<()
             println!("enabled {}", account.email);
         }
         UserAction::List { query } => list(&service, query.as_deref()).await?,
+        UserAction::CanonicalizeEmails => {
+            let respelled = service
+                .canonicalize_emails(Actor::Operator, &client)
+                .await
+                .map_err(refusal)?;
+            for (id, stored, canonical) in &respelled.changed {
+                println!("rewrote {id} {stored} -> {canonical}");
+            }
+            for (id, stored, canonical) in &respelled.clashes {
+                println!(
+                    "left {id} {stored}: another account has {canonical} (the same mailbox twice; decide which stays)"
+                );
+            }
+            for (id, stored) in &respelled.refused {
+                println!(
+                    "left {id} {stored}: no longer accepted for new accounts; sign-in still finds it as typed"
+                );
+            }
+            println!(
+                "{} rewritten, {} clashes, {} left as they are",
+                respelled.changed.len(),
+                respelled.clashes.len(),
+                respelled.refused.len()
+            );
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::AuthError;
@@ -195,6 +196,88 @@ impl AuthService {
         tx.commit().await.context("cannot commit the enabling")?;
         tracing::info!(%actor, user_id = %id, "user enabled");
         Ok(Some(user.into()))
+    }
+}
+
+/// What [`AuthService::canonicalize_emails`] did: each account as
+/// `(id, stored address, canonical address)`.
+#[derive(Debug, Default)]
+pub struct Respelled {
+    /// Rewritten in their canonical spelling.
+    pub changed: Vec<(Uuid, String, String)>,
+    /// Left as they are: another account has the canonical spelling already
+    /// (the same mailbox registered twice; an operator decides which stays).
+    pub clashes: Vec<(Uuid, String, String)>,
+    /// Left as they are: stored addresses that are no longer accepted (a
+    /// non-ASCII local part, quotes that matter); lookups still find them
+    /// as they were typed.
+    pub refused: Vec<(Uuid, String)>,
+}
+
+impl AuthService {
+    /// Rewrites every address stored before addresses were canonicalised
+    /// (an IDN domain as its U-label, unneeded quotes, compatibility forms)
+    /// into its canonical spelling, so that lookups, which canonicalise what
+    /// they are given, find it. Each change is audited as the operator's.
+    pub async fn canonicalize_emails(
+        &self,
+        actor: Actor,
+        client: &ClientInfo,
+    ) -> Result<Respelled, AuthError> {
+        let mut respelled = Respelled::default();
+        let mut page = Page {
+            first: 500,
+            after: None,
+        };
+        loop {
+            let slice = store::users::list(&self.db, None, page)
+                .await
+                .context("cannot list the users")?;
+            for user in &slice.items {
+                let canonical = match Email::parse(&user.email) {
+                    Ok(email) if email.as_str() == user.email => continue,
+                    Ok(email) => email.as_str().to_owned(),
+                    Err(_) => {
+                        respelled.refused.push((user.id, user.email.clone()));
+                        continue;
+                    }
+                };
+                let entry = (user.id, user.email.clone(), canonical.clone());
+                let now = Utc::now();
+                let tx = self
+                    .db
+                    .begin()
+                    .await
+                    .context("cannot begin a transaction")?;
+                match store::users::respell_email(&tx, user.id, &canonical, now).await {
+                    Err(error) if store::is_unique_violation(&error) => {
+                        respelled.clashes.push(entry);
+                        continue;
+                    }
+                    other => other.context("cannot rewrite the address")?,
+                }
+                store::revocations::append(&tx, &[Revoked::User(user.id)], now)
+                    .await
+                    .context("cannot append to the revocation feed")?;
+                self.record_by(
+                    &tx,
+                    actor,
+                    EventKind::EmailChanged,
+                    user.id,
+                    client,
+                    Some("canonical_spelling"),
+                )
+                .await?;
+                tx.commit()
+                    .await
+                    .context("cannot commit the new spelling")?;
+                respelled.changed.push(entry);
+            }
+            match slice.items.last() {
+                Some(last) if slice.has_next => page.after = Some(last.id),
+                _ => return Ok(respelled),
+            }
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod sessions;
 mod throttle;
 pub mod tokens;
 
+pub use admin::Respelled;
 pub use audit::{Actor, AuditEvent};
 pub use error::{AuthError, UnauthenticatedReason};
 pub use mailbox::PASSWORD_RESET_REASON;

@@ -178,6 +178,10 @@ pub enum UserAction {
         #[arg(long)]
         query: Option<String>,
     },
+    /// Rewrite addresses stored before this version in their canonical
+    /// spelling (an IDN domain as its A-label, unneeded quotes dropped), so
+    /// that sign-in finds them; reports accounts it must leave to you.
+    CanonicalizeEmails,
 }
 
 #[derive(Clone, Debug, Subcommand)]

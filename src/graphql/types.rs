@@ -19,7 +19,8 @@ pub struct User {
     pub id: ID,
     /// The display name given at registration.
     pub name: String,
-    /// The e-mail address, lower-cased.
+    /// The e-mail address in its canonical spelling (lower-cased, the domain
+    /// as its A-label).
     pub email: String,
     /// Whether the user confirmed the address by following a link mailed to
     /// it (`verifyEmail`, or a password reset).
@@ -222,7 +223,10 @@ pub struct RegisterInput {
     /// zero-width characters) and more than 4 accents on one letter are
     /// refused.
     pub name: String,
-    /// E-mail address, at most 255 characters; stored trimmed and lower-cased.
+    /// E-mail address, at most 255 characters, stored in one spelling per
+    /// mailbox: the domain as its A-label (IDN), the local part lower-cased
+    /// and NFKC-normalised, unneeded quotes dropped. A local part that needs
+    /// quotes or has characters beyond ASCII is refused.
     pub email: String,
     /// Password, 8 to 128 characters, hard to guess: a strength estimator
     /// (zxcvbn) that knows the name and e-mail must score it at least

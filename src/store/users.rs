@@ -115,6 +115,24 @@ pub async fn set_email<C: ConnectionTrait>(
     Ok(updated.into_iter().next())
 }
 
+/// Rewrites the user's address in another spelling of the same mailbox
+/// (its canonical one); fails on the unique index if another account has
+/// that spelling already.
+pub async fn respell_email<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(email))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Moves the user's credential version on: every mailed link issued before
 /// stops working.
 pub async fn advance_credential_version<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {

@@ -223,7 +223,74 @@ async fn the_operator_lists_sets_roles_disables_and_enables_users() {
     app.login("root@example.com", PASSWORD).await.ok("login");
 }
 
+/// Stores `email` for the account registered as `registered`, as a
+/// version before canonical addresses would have.
+async fn store_legacy_spelling(app: &TestApp, registered: &str, email: &str) {
+    use entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(email))
+        .filter(user::Column::Email.eq(registered))
+        .exec(&app.db)
+        .await
+        .expect("the address is rewritten");
+}
+
+async fn the_operator_rewrites_addresses_stored_before_they_were_canonical() {
+    let app = spawn_app().await;
+    for (registered, legacy) in [
+        ("ada@legacy.example", "ada@bücher.example"),
+        ("bob@legacy.example", "\"bob\"@example.com"),
+        ("bob2@legacy.example", "bob@example.com"),
+        ("eve@legacy.example", "\"eve smith\"@example.com"),
+    ] {
+        app.register("Legacy", registered, PASSWORD)
+            .await
+            .ok("register");
+        store_legacy_spelling(&app, registered, legacy).await;
+    }
+    // Before: lookups canonicalise what is typed, so the stored U-label
+    // spelling is not found.
+    assert_eq!(
+        app.login("ada@bücher.example", PASSWORD).await.code(),
+        Some("INVALID_CREDENTIALS")
+    );
+    let out = app.user_cli(&["canonicalize-emails"], None).await;
+    assert!(
+        out.contains("ada@bücher.example -> ada@xn--bcher-kva.example"),
+        "{out}"
+    );
+    assert!(out.contains("another account has bob@example.com"), "{out}");
+    assert!(
+        out.contains("\"eve smith\"@example.com: no longer accepted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 rewritten, 1 clashes, 1 left as they are"),
+        "{out}"
+    );
+    // After: every spelling of Ada's mailbox signs her in; the others stay.
+    for spelling in ["ada@bücher.example", "ADA@xn--bcher-kva.example"] {
+        let reply = app.login(spelling, PASSWORD).await;
+        assert_eq!(
+            reply.ok("login")["user"]["email"],
+            "ada@xn--bcher-kva.example"
+        );
+    }
+    app.login("bob@example.com", PASSWORD).await.ok("login");
+    app.login("\"eve smith\"@example.com", PASSWORD)
+        .await
+        .ok("login");
+    // Running it again changes nothing.
+    let again = app.user_cli(&["canonicalize-emails"], None).await;
+    assert!(
+        again.contains("0 rewritten, 1 clashes, 1 left as they are"),
+        "{again}"
+    );
+}
+
 crate::on_every_backend!(
+    the_operator_rewrites_addresses_stored_before_they_were_canonical,
     the_operator_creates_the_first_admin_who_can_then_use_the_admin_api,
     the_operator_lists_sets_roles_disables_and_enables_users,
 );

@@ -232,7 +232,37 @@ async fn names_that_hide_or_reorder_text_are_refused() {
     }
 }
 
+async fn one_mailbox_is_one_account_whatever_its_spelling() {
+    let app = spawn_app().await;
+    let first = app.register("Ada", "Ada@Bücher.example", PASSWORD).await;
+    assert_eq!(
+        first.ok("register")["user"]["email"],
+        "ada@xn--bcher-kva.example"
+    );
+    for spelling in [
+        "ada@xn--bcher-kva.example",
+        "\"ada\"@bücher.example",
+        "ａｄａ@BÜCHER.example",
+        "ada@bu\u{308}cher.example",
+    ] {
+        let again = app.register("Ada", spelling, PASSWORD).await;
+        assert_eq!(
+            again.code(),
+            Some("EMAIL_TAKEN"),
+            "{spelling}: {}",
+            again.body
+        );
+        app.login(spelling, PASSWORD).await.ok("login");
+    }
+    for refused in ["\"ada lovelace\"@example.com", "\u{430}da@example.com"] {
+        let reply = app.register("Ada", refused, PASSWORD).await;
+        assert_eq!(reply.code(), Some("BAD_USER_INPUT"), "{refused}");
+        assert!(reply.body["errors"][0]["extensions"]["fields"]["email"].is_string());
+    }
+}
+
 crate::on_every_backend!(
+    one_mailbox_is_one_account_whatever_its_spelling,
     names_that_hide_or_reorder_text_are_refused,
     register_creates_the_user_and_signs_them_in,
     passwords_are_stored_as_argon2id_hashes,

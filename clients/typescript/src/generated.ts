@@ -110,7 +110,12 @@ export type LogoutScope =
 
 /** A new account's details. */
 export type RegisterInput = {
-  /** E-mail address, at most 255 characters; stored trimmed and lower-cased. */
+  /**
+   * E-mail address, at most 255 characters, stored in one spelling per
+   * mailbox: the domain as its A-label (IDN), the local part lower-cased
+   * and NFKC-normalised, unneeded quotes dropped. A local part that needs
+   * quotes or has characters beyond ASCII is refused.
+   */
   email: Scalars['String']['input'];
   /**
    * Display name, 1 to 255 characters after trimming, at least one of them
