@@ -119,7 +119,11 @@ impl PasswordHasher {
     ) -> Result<T, AuthError> {
         submit(&self.jobs, |reply| {
             Job::Run(Box::new(move || {
-                let _ = reply.send(Ok(work()));
+                // A panic in `work` (in a third-party estimator, say) must not
+                // take the worker thread, and with it the pool, down.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                    .map_err(|_| anyhow!("judging a password panicked"));
+                let _ = reply.send(outcome);
             }))
         })
         .await
@@ -311,6 +315,16 @@ mod tests {
         for job in waiting {
             job.await.unwrap().unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn work_that_panics_fails_alone_and_the_worker_lives_on() {
+        let hasher = PasswordHasher::new(&hasher_settings()).await.unwrap();
+        let failed = hasher.run(|| -> u8 { panic!("an estimator bug") }).await;
+        assert!(matches!(failed, Err(AuthError::Unexpected(_))));
+        // The one worker still hashes.
+        let password = Password::candidate("correct horse battery".into()).unwrap();
+        assert!(hasher.hash(&password).await.is_ok());
     }
 
     #[tokio::test]
