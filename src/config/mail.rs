@@ -98,7 +98,7 @@ pub struct SmtpUrl(SecretString);
 
 impl std::fmt::Debug for SmtpUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::store::redact_url(self.0.expose_secret()))
+        f.write_str(&super::redact_url(self.0.expose_secret()))
     }
 }
 

@@ -6,6 +6,7 @@
 mod cors;
 mod mail;
 mod protection;
+mod redact;
 mod secret;
 mod sessions;
 mod signing;
@@ -14,7 +15,10 @@ pub use cors::{CorsSettings, DEFAULT_CORS_ALLOWED_HEADERS, DEVELOPMENT_CORS_ORIG
 pub use mail::{
     Delivery, LinkTemplate, MailLimits, MailSettings, SmtpUrl, TOKEN_PLACEHOLDER, WorkerSettings,
 };
-pub use protection::{HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings};
+pub use protection::{
+    DocumentLimits, HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings,
+};
+pub use redact::redact_url;
 pub use secret::development_secret_path;
 pub use sessions::{FeedSettings, RefreshTransport, ReusePolicy, SessionPolicy, TokenLifetimes};
 pub use signing::{JwtSettings, MasterKey, Signing, SigningAlgorithm};
@@ -365,7 +369,7 @@ pub struct DatabaseSettings {
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseSettings")
-            .field("url", &crate::store::redact_url(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("connect_timeout", &self.connect_timeout)
             .field("startup_retry", &self.startup_retry)

@@ -15,7 +15,41 @@ const REQUEST_TIMEOUT: &str = "10s";
 const HEADER_READ_TIMEOUT: &str = "10s";
 const BODY_READ_TIMEOUT: &str = "10s";
 const LOGIN_MAX_DELAY: &str = "15m";
-use crate::graphql::limits::DocumentLimits;
+
+/// The limits every document must fit. Every ordinary frontend operation
+/// (and GraphiQL's introspection query) fits the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocumentLimits {
+    /// Brackets, braces and parentheses open at once, in the document and in
+    /// the JSON of the body and the variables.
+    pub max_nesting: usize,
+    /// Lexical tokens in the document.
+    pub max_tokens: usize,
+    /// Nested selection sets, fragments expanded.
+    pub max_depth: usize,
+    /// Fields selected, fragments expanded (each field costs 1).
+    pub max_complexity: usize,
+    /// Aliased fields, fragments expanded.
+    pub max_aliases: usize,
+    /// Fields of an operation's root, fragments expanded.
+    pub max_root_fields: usize,
+    /// Directives written anywhere in the document.
+    pub max_directives: usize,
+}
+
+impl Default for DocumentLimits {
+    fn default() -> Self {
+        Self {
+            max_nesting: 32,
+            max_tokens: 2_000,
+            max_depth: 16,
+            max_complexity: 500,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_directives: 30,
+        }
+    }
+}
 
 /// Deadlines and caps of the HTTP server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -157,7 +157,7 @@ pub async fn connect_readers(
         .with_context(|| {
             format!(
                 "cannot open readers of the database at {}",
-                redact_url(&settings.url)
+                crate::config::redact_url(&settings.url)
             )
         })
 }
@@ -169,7 +169,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .with_context(|| {
             format!(
                 "cannot connect to the database at {}",
-                redact_url(&settings.url)
+                crate::config::redact_url(&settings.url)
             )
         })
 }
@@ -187,7 +187,7 @@ pub async fn connect_with_retry(settings: &DatabaseSettings) -> anyhow::Result<D
             Ok(result) => result,
             Err(_) => Err(anyhow::anyhow!(
                 "no answer from the database at {} within {}",
-                redact_url(&settings.url),
+                crate::config::redact_url(&settings.url),
                 humantime::format_duration(settings.connect_timeout)
             )),
         };
@@ -262,35 +262,4 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
-}
-
-/// A database URL with any password replaced, fit for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_redacted_from_urls() {
-        assert_eq!(
-            redact_url("postgres://authql:s3cret@db:5432/authql"),
-            "postgres://authql:***@db:5432/authql"
-        );
-        assert_eq!(
-            redact_url("sqlite://authql.db?mode=rwc"),
-            "sqlite://authql.db?mode=rwc"
-        );
-    }
 }

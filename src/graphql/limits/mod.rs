@@ -21,40 +21,7 @@ pub mod operation;
 
 use std::fmt;
 
-/// The limits every document must fit. Every ordinary frontend operation
-/// (and GraphiQL's introspection query) fits the defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DocumentLimits {
-    /// Brackets, braces and parentheses open at once, in the document and in
-    /// the JSON of the body and the variables.
-    pub max_nesting: usize,
-    /// Lexical tokens in the document.
-    pub max_tokens: usize,
-    /// Nested selection sets, fragments expanded.
-    pub max_depth: usize,
-    /// Fields selected, fragments expanded (each field costs 1).
-    pub max_complexity: usize,
-    /// Aliased fields, fragments expanded.
-    pub max_aliases: usize,
-    /// Fields of an operation's root, fragments expanded.
-    pub max_root_fields: usize,
-    /// Directives written anywhere in the document.
-    pub max_directives: usize,
-}
-
-impl Default for DocumentLimits {
-    fn default() -> Self {
-        Self {
-            max_nesting: 32,
-            max_tokens: 2_000,
-            max_depth: 16,
-            max_complexity: 500,
-            max_aliases: 30,
-            max_root_fields: 20,
-            max_directives: 30,
-        }
-    }
-}
+pub use crate::config::DocumentLimits;
 
 /// The names of the limits, as messages and settings call them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
