@@ -11,7 +11,9 @@ use sea_orm::TransactionTrait;
 use super::accounts::Confirming;
 use super::mailer::{Cause, Queued};
 use super::principal::Principal;
-use super::service::{Account, Admitted, AuthService, ClientInfo, SignedIn, end_sessions};
+use super::service::{
+    Account, Admitted, AuthService, ClientInfo, SignedIn, end_sessions, retire_links,
+};
 use super::throttle::ThrottleKey;
 use super::{AuthError, UnauthenticatedReason};
 use crate::domain::{Email, LinkToken, Password};
@@ -82,23 +84,25 @@ impl AuthService {
         let user = store::users::find_by_email(&tx, &request.recipient)
             .await
             .context("cannot look the user up")?;
-        let detail = match &user {
-            None => "unknown_email",
-            Some(user) if user.disabled_at.is_some() => "account_disabled",
-            Some(user) => {
+        let queued = match &user {
+            Some(user) if user.disabled_at.is_none() => {
                 let cause = Cause {
                     user,
                     client: &client,
                     now,
                 };
-                match self
-                    .queue_link(&tx, Purpose::PasswordReset, &user.email, cause)
-                    .await?
-                {
-                    Queued::Sent => "sent",
-                    Queued::Limited => "limited",
-                }
+                Some(
+                    self.queue_link(&tx, Purpose::PasswordReset, &user.email, cause)
+                        .await?,
+                )
             }
+            _ => None,
+        };
+        let detail = match (&user, queued) {
+            (None, _) => "unknown_email",
+            (Some(_), None) => "account_disabled",
+            (Some(_), Some(Queued::Sent)) => "sent",
+            (Some(_), Some(Queued::Limited)) => "limited",
         };
         let user_id = user.as_ref().map(|u| u.id);
         self.record(
@@ -113,7 +117,7 @@ impl AuthService {
         tx.commit()
             .await
             .context("cannot commit the reset request")?;
-        if detail == "sent" {
+        if queued == Some(Queued::Sent) {
             self.mail_queued();
         }
         tracing::info!(?user_id, detail, "password reset requested");
@@ -287,9 +291,7 @@ impl AuthService {
                 .ok_or(AuthError::InvalidToken)?;
                 // Every other link stops working (those sent to the old
                 // address above all); the old address is told.
-                store::account_tokens::retire(&tx, user.id, &Purpose::ALL, now)
-                    .await
-                    .context("cannot retire the old address's links")?;
+                retire_links(&tx, user.id, now).await?;
                 self.queue_notice(
                     &tx,
                     MailKind::EmailChanged,

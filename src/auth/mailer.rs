@@ -75,6 +75,11 @@ impl Mail {
     }
 }
 
+/// Whether `to` is `user`'s address and the user proved they read its mail.
+fn proven(user: &user::Model, to: &str) -> bool {
+    user.email == to && user.email_verified_at.is_some()
+}
+
 /// The name a mail to `to` greets: the account's display name only when
 /// `to` is the account's verified address. Anyone can register a stranger's
 /// address with any name, so mail to an address nobody proved greets
@@ -82,7 +87,7 @@ impl Mail {
 /// A name stored before names were held to [`UserName`]'s rules (one that
 /// hides or reorders text) is not shown either.
 fn greeting<'a>(user: &'a user::Model, to: &str) -> &'a str {
-    if user.email == to && user.email_verified_at.is_some() && UserName::parse(&user.name).is_ok() {
+    if proven(user, to) && UserName::parse(&user.name).is_ok() {
         &user.name
     } else {
         ""
@@ -178,7 +183,7 @@ impl AuthService {
         cause: Cause<'_>,
     ) -> anyhow::Result<()> {
         let Cause { user, client, now } = cause;
-        let proven = user.email == to && user.email_verified_at.is_some();
+        let proven = proven(user, to);
         let since = if proven {
             now - NOTICE_INTERVAL
         } else {

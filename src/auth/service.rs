@@ -481,8 +481,7 @@ pub(super) async fn end_sessions<C: ConnectionTrait>(
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Uuid>> {
-    if let store::sessions::Selection::AllOfUser { user_id, .. } = &selection {
-        let user_id = *user_id;
+    if let store::sessions::Selection::AllOfUser { user_id, .. } = selection {
         retire_links(db, user_id, now).await?;
     }
     let ended = store::sessions::revoke(db, selection, reason, now)
@@ -502,7 +501,8 @@ pub(super) async fn end_sessions<C: ConnectionTrait>(
 /// Retires every pending link mailed for `user_id` (address change,
 /// verification, reset): they are marked used, and the account's credential
 /// version moves on, so a link issued concurrently under the old version is
-/// refused too when it is followed.
+/// refused too when it is followed. Every recovery step and an address
+/// change call it.
 pub(super) async fn retire_links<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,

@@ -100,20 +100,22 @@ impl MailWorker {
         else {
             return Ok(false);
         };
-        if mail.kind == PASSWORD_RESET_REQUEST {
-            if let Err(error) = self.requests.expand(&mail).await {
-                let reason = format!("{error:#}");
-                let failed = if mail.attempts >= self.settings.max_attempts as i32 {
-                    Failed::GivenUp(Utc::now())
-                } else {
-                    Failed::RetryAt(Utc::now() + TimeDelta::from_std(self.backoff(mail.attempts))?)
-                };
-                store::outbox::release(&self.db, mail.id, failed, &reason).await?;
-                tracing::warn!(mail_id = %mail.id, kind = %mail.kind, attempts = mail.attempts, reason, "request not expanded; will retry");
-            }
-            return Ok(true);
-        }
-        match self.postman.deliver(&mail).await {
+        // A request is expanded instead of delivered; its expansion marks it
+        // handled in its own transaction. Either fails and retries alike.
+        let request = mail.kind == PASSWORD_RESET_REQUEST;
+        let attempt = if request {
+            self.requests
+                .expand(&mail)
+                .await
+                .map_err(|error| Undelivered {
+                    permanent: false,
+                    reason: format!("{error:#}"),
+                })
+        } else {
+            self.postman.deliver(&mail).await
+        };
+        match attempt {
+            Ok(()) if request => {}
             Ok(()) => {
                 store::outbox::mark_sent(&self.db, mail.id, Utc::now()).await?;
                 tracing::info!(mail_id = %mail.id, kind = %mail.kind, attempts = mail.attempts, "mail sent");

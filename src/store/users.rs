@@ -89,10 +89,9 @@ pub async fn set_email_verified<C: ConnectionTrait>(
     Ok(updated.into_iter().next())
 }
 
-/// Replaces the user's address with `email` (trimmed and lower-cased),
-/// verified now, while the account still has `credential_version`, which
-/// then moves on; `None` when it has another. Fails on the unique index if
-/// another account has the address.
+/// Replaces the user's address with `email` (canonical), verified now,
+/// while the account still has `credential_version`; `None` when it has
+/// another. Fails on the unique index if another account has the address.
 pub async fn set_email<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
@@ -103,10 +102,6 @@ pub async fn set_email<C: ConnectionTrait>(
     let updated = user::Entity::update_many()
         .col_expr(user::Column::Email, Expr::value(email))
         .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
-        .col_expr(
-            user::Column::CredentialVersion,
-            Expr::col(user::Column::CredentialVersion).add(1),
-        )
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(id))
         .filter(user::Column::CredentialVersion.eq(credential_version))
