@@ -14,7 +14,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::keys::Keyring;
 use crate::auth::{
-    Account, Actor, AuthError, AuthService, ClientInfo, FeedState, Registration, SessionStatusCache,
+    Account, Actor, AuthError, AuthService, ClientInfo, FeedState, Registration, SessionNews,
+    SessionStatusCache,
 };
 use crate::config::{KeysAction, MailAction, Settings, UserAction};
 use crate::domain::{Email, Password, Roles, UserName};
@@ -89,12 +90,11 @@ pub async fn users(settings: &Settings, action: UserAction) -> anyhow::Result<()
     let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
     // Statuses are never asked here; the servers hear of changes through the
     // revocation feed.
-    let sessions = SessionStatusCache::new(Arc::new(FeedState::new(
+    let news = SessionNews::new(SessionStatusCache::new(Arc::new(FeedState::new(
         0,
         settings.sessions.feed.stale_after,
-    )));
-    let service =
-        AuthService::new(db.clone(), db, Arc::clone(&keyring), sessions, settings).await?;
+    ))));
+    let service = AuthService::new(db.clone(), db, Arc::clone(&keyring), news, settings).await?;
     let client = ClientInfo {
         ip: None,
         user_agent: Some(CLI_AGENT.to_owned()),

@@ -42,7 +42,7 @@ impl Application {
         }
         let reads = store::connect_readers(&settings.database, &db).await?;
         let keyring = Keyring::start(&db, &settings.jwt, &settings.lifetimes).await?;
-        let (feed, sessions) = RevocationFeed::start(
+        let (feed, news) = RevocationFeed::start(
             reads.clone(),
             Arc::clone(&keyring),
             settings.sessions.feed,
@@ -50,7 +50,7 @@ impl Application {
         )
         .await?;
         let service = Arc::new(
-            AuthService::new(db.clone(), reads, Arc::clone(&keyring), sessions, &settings).await?,
+            AuthService::new(db.clone(), reads, Arc::clone(&keyring), news, &settings).await?,
         );
         let mail = MailWorker::new(
             db.clone(),

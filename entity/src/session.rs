@@ -15,6 +15,11 @@ pub struct Model {
     pub revoked_reason: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// How the user proved who they are when it began: RFC 8176 `amr`
+    /// values, space-separated (`pwd`).
+    pub auth_methods: String,
+    /// When they proved it; `None` only for rows a migration could not fill.
+    pub authenticated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261202_000011_create_account_tokens;
 mod m20261202_000012_create_outbox;
 mod m20261203_000013_add_credential_version;
 mod m20261203_000014_add_outbox_user_agent;
+mod m20261203_000015_add_session_authentication;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_create_outbox::Migration),
             Box::new(m20261203_000013_add_credential_version::Migration),
             Box::new(m20261203_000014_add_outbox_user_agent::Migration),
+            Box::new(m20261203_000015_add_session_authentication::Migration),
         ]
     }
 }

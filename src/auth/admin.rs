@@ -6,22 +6,15 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::AuthError;
 use super::audit::Actor;
-use super::service::{Account, AuthService, ClientInfo, end_sessions};
+use super::session_core::{EndReason, Unit, account_changed, end_sessions};
+use super::{Account, AuthError, AuthService, ClientInfo};
 use crate::domain::{ADMIN_ROLE, Email, Roles};
 use crate::store::page::{Page, Slice};
-use crate::store::revocations::Revoked;
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
-
-/// `sessions.revoked_reason` when their user was disabled.
-pub const USER_DISABLED_REASON: &str = "user_disabled";
-/// `sessions.revoked_reason` when an admin ended them.
-pub const REVOKED_BY_ADMIN_REASON: &str = "revoked_by_admin";
 
 impl AuthService {
     /// The account with `id`, if any.
@@ -70,23 +63,22 @@ impl AuthService {
         let detail = roles.clone().into_vec().join(",");
         // Under one lock: two admins demoting each other at once must not
         // both see the other still an admin.
-        let tx = store::begin_locked(&self.db, store::Lock::Roles).await?;
+        let mut tx = self.unit(store::begin_locked(&self.db, store::Lock::Roles).await?);
         let admins_before = enabled_admins(&tx).await?;
         let Some(user) = store::users::set_roles(&tx, id, roles.into_vec(), Utc::now())
             .await
             .context("cannot store the roles")?
         else {
-            tx.rollback().await.context("cannot roll back")?;
+            tx.rollback().await?;
             return Ok(None);
         };
         if took_the_last_admin(&tx, admins_before).await? {
-            tx.rollback().await.context("cannot roll back")?;
+            tx.rollback().await?;
             return Err(AuthError::LastAdmin);
         }
-        // Other instances reread the user's roles for the role guard.
-        store::revocations::append(&tx, &[Revoked::User(user.id)], Utc::now())
-            .await
-            .context("cannot append to the revocation feed")?;
+        // Every instance rereads the user's roles for the role guard: this
+        // one at commit, the others from the feed.
+        account_changed(&mut tx, user.id, Utc::now()).await?;
         self.record_by(
             &tx,
             actor,
@@ -96,7 +88,7 @@ impl AuthService {
             Some(&detail),
         )
         .await?;
-        tx.commit().await.context("cannot commit the roles")?;
+        tx.commit("the roles").await?;
         tracing::info!(%actor, user_id = %user.id, roles = detail, "roles changed");
         Ok(Some(user.into()))
     }
@@ -109,28 +101,28 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<u64, AuthError> {
         let revoked = self
-            .revoke_sessions(
+            .end_sessions(
                 Selection::AllOfUser {
                     user_id: id,
                     except: None,
                 },
-                REVOKED_BY_ADMIN_REASON,
+                EndReason::RevokedByAdmin,
                 Utc::now(),
             )
             .await?;
-        if !revoked.is_empty() {
+        if revoked > 0 {
             self.record_by(
                 &self.db,
                 actor,
                 EventKind::SessionRevoked,
                 id,
                 client,
-                Some(REVOKED_BY_ADMIN_REASON),
+                Some(EndReason::RevokedByAdmin.as_str()),
             )
             .await?;
         }
-        tracing::info!(%actor, user_id = %id, revoked = revoked.len(), "sessions revoked by an admin");
-        Ok(revoked.len() as u64)
+        tracing::info!(%actor, user_id = %id, revoked, "sessions revoked by an admin");
+        Ok(revoked as u64)
     }
 
     /// Disables user `id`: every session ends (access tokens included, on
@@ -144,34 +136,33 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Option<Account>, AuthError> {
         let now = Utc::now();
-        let tx = store::begin_locked(&self.db, store::Lock::Roles).await?;
+        let mut tx = self.unit(store::begin_locked(&self.db, store::Lock::Roles).await?);
         let admins_before = enabled_admins(&tx).await?;
         let Some(user) = store::users::set_disabled(&tx, id, Some(now), now)
             .await
             .context("cannot disable the user")?
         else {
-            tx.rollback().await.context("cannot roll back")?;
+            tx.rollback().await?;
             return Ok(None);
         };
         if took_the_last_admin(&tx, admins_before).await? {
-            tx.rollback().await.context("cannot roll back")?;
+            tx.rollback().await?;
             return Err(AuthError::LastAdmin);
         }
         let revoked = end_sessions(
-            &tx,
+            &mut tx,
             Selection::AllOfUser {
                 user_id: id,
                 except: None,
             },
-            USER_DISABLED_REASON,
+            EndReason::UserDisabled,
             now,
         )
         .await?;
         self.record_by(&tx, actor, EventKind::UserDisabled, id, client, None)
             .await?;
-        tx.commit().await.context("cannot commit the disabling")?;
-        self.sessions_ended(&revoked);
-        tracing::info!(%actor, user_id = %id, ended_sessions = revoked.len(), "user disabled");
+        tx.commit("the disabling").await?;
+        tracing::info!(%actor, user_id = %id, ended_sessions = revoked, "user disabled");
         Ok(Some(user.into()))
     }
 
@@ -183,17 +174,17 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Option<Account>, AuthError> {
         let now = Utc::now();
-        let tx = store::begin_locked(&self.db, store::Lock::Roles).await?;
+        let tx = self.unit(store::begin_locked(&self.db, store::Lock::Roles).await?);
         let Some(user) = store::users::set_disabled(&tx, id, None, now)
             .await
             .context("cannot enable the user")?
         else {
-            tx.rollback().await.context("cannot roll back")?;
+            tx.rollback().await?;
             return Ok(None);
         };
         self.record_by(&tx, actor, EventKind::UserEnabled, id, client, None)
             .await?;
-        tx.commit().await.context("cannot commit the enabling")?;
+        tx.commit("the enabling").await?;
         tracing::info!(%actor, user_id = %id, "user enabled");
         Ok(Some(user.into()))
     }
@@ -244,11 +235,7 @@ impl AuthService {
                 };
                 let entry = (user.id, user.email.clone(), canonical.clone());
                 let now = Utc::now();
-                let tx = self
-                    .db
-                    .begin()
-                    .await
-                    .context("cannot begin a transaction")?;
+                let mut tx = self.begin().await?;
                 match store::users::respell_email(&tx, user.id, &canonical, now).await {
                     Err(error) if store::is_unique_violation(&error) => {
                         respelled.clashes.push(entry);
@@ -256,9 +243,7 @@ impl AuthService {
                     }
                     other => other.context("cannot rewrite the address")?,
                 }
-                store::revocations::append(&tx, &[Revoked::User(user.id)], now)
-                    .await
-                    .context("cannot append to the revocation feed")?;
+                account_changed(&mut tx, user.id, now).await?;
                 self.record_by(
                     &tx,
                     actor,
@@ -268,9 +253,7 @@ impl AuthService {
                     Some("canonical_spelling"),
                 )
                 .await?;
-                tx.commit()
-                    .await
-                    .context("cannot commit the new spelling")?;
+                tx.commit("the new spelling").await?;
                 respelled.changed.push(entry);
             }
             match slice.items.last() {
@@ -283,7 +266,7 @@ impl AuthService {
 
 /// How many enabled users hold the admin role, as `tx` sees it (under
 /// [`store::Lock::Roles`], so no concurrent change slips past).
-async fn enabled_admins(tx: &sea_orm::DatabaseTransaction) -> anyhow::Result<u64> {
+async fn enabled_admins(tx: &Unit) -> anyhow::Result<u64> {
     store::users::count_with_role(tx, ADMIN_ROLE)
         .await
         .context("cannot count the admins")
@@ -292,9 +275,6 @@ async fn enabled_admins(tx: &sea_orm::DatabaseTransaction) -> anyhow::Result<u64
 /// Whether the change just made in `tx` took away the last enabled admin:
 /// there were some (`before`) and none remain. A deployment with no admin
 /// yet can still disable users and set roles (through the operator CLI).
-async fn took_the_last_admin(
-    tx: &sea_orm::DatabaseTransaction,
-    before: u64,
-) -> anyhow::Result<bool> {
+async fn took_the_last_admin(tx: &Unit, before: u64) -> anyhow::Result<bool> {
     Ok(before > 0 && enabled_admins(tx).await? == 0)
 }

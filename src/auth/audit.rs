@@ -7,9 +7,8 @@ use entity::auth_event;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::AuthError;
 use super::principal::Principal;
-use super::service::{AuthService, ClientInfo};
+use super::{AuthError, AuthService, ClientInfo};
 use crate::store::events::{EventFilter, EventKind, NewEvent};
 use crate::store::page::{Page, Slice};
 use crate::store::{self};

@@ -6,7 +6,7 @@
 //! number of sessions, and at once when PostgreSQL notifies a commit.
 //!
 //! An instance that cannot read the feed for longer than its bound stops
-//! trusting its cached statuses (see [`super::revocation`]) and says so in
+//! trusting its cached statuses (see [`super::status_cache`]) and says so in
 //! the log; once it reads the feed again it drops every cached status, so
 //! nothing it missed (rows cleaned up meanwhile included) survives.
 
@@ -18,7 +18,8 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::Notify;
 
 use super::keys::Keyring;
-use super::revocation::{FeedState, SessionStatusCache};
+use super::session_core::{Change, SessionNews};
+use super::status_cache::{FeedState, SessionStatusCache};
 use crate::config::FeedSettings;
 use crate::store::revocations::{self, Revoked};
 
@@ -28,7 +29,7 @@ const BATCH: u64 = 1000;
 /// The follower of one instance.
 pub struct RevocationFeed {
     db: DatabaseConnection,
-    sessions: SessionStatusCache,
+    news: SessionNews,
     keyring: Arc<Keyring>,
     poll_interval: Duration,
     /// The database URL, for PostgreSQL's `LISTEN`.
@@ -37,29 +38,31 @@ pub struct RevocationFeed {
 
 impl RevocationFeed {
     /// A follower from the feed's end now (this instance has cached nothing
-    /// yet, so nothing before it matters), and the status cache it keeps
-    /// current.
+    /// yet, so nothing before it matters), and the session news (status
+    /// cache and listeners) it tells of every change it reads.
     pub async fn start(
         db: DatabaseConnection,
         keyring: Arc<Keyring>,
         settings: FeedSettings,
         database_url: &str,
-    ) -> anyhow::Result<(Self, SessionStatusCache)> {
+    ) -> anyhow::Result<(Self, SessionNews)> {
         let position = revocations::newest(&db)
             .await
             .context("cannot read the revocation feed")?;
-        let sessions =
-            SessionStatusCache::new(Arc::new(FeedState::new(position, settings.stale_after)));
+        let news = SessionNews::new(SessionStatusCache::new(Arc::new(FeedState::new(
+            position,
+            settings.stale_after,
+        ))));
         let listen_url =
             (db.get_database_backend() == DbBackend::Postgres).then(|| database_url.to_owned());
         let feed = Self {
             db,
-            sessions: sessions.clone(),
+            news: news.clone(),
             keyring,
             poll_interval: settings.poll_interval,
             listen_url,
         };
-        Ok((feed, sessions))
+        Ok((feed, news))
     }
 
     /// Follows the feed until dropped.
@@ -72,7 +75,7 @@ impl RevocationFeed {
             .map(|url| AbortOnDrop(tokio::spawn(listen(url, Arc::clone(&committed)))));
         let mut ticks = tokio::time::interval(self.poll_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let state = Arc::clone(self.sessions.feed());
+        let state = Arc::clone(self.news.statuses().feed());
         let mut failing = false;
         loop {
             tokio::select! {
@@ -83,7 +86,7 @@ impl RevocationFeed {
             match self.catch_up(&state).await {
                 Ok(()) => {
                     if was_stale {
-                        self.sessions.clear();
+                        self.news.forget_statuses();
                         tracing::warn!(
                             "the revocation feed is readable again; cached session statuses were dropped"
                         );
@@ -117,10 +120,9 @@ impl RevocationFeed {
             };
             position = last.position;
             let changes: Vec<Revoked> = rows.iter().filter_map(Revoked::from_row).collect();
-            self.sessions.apply(&changes);
-            if changes.iter().any(|c| matches!(c, Revoked::Key(_)))
-                && let Err(error) = self.keyring.reload().await
-            {
+            let retired_a_key = changes.iter().any(|c| matches!(c, Revoked::Key(_)));
+            self.news.announce(Change::FromFeed(changes.into()));
+            if retired_a_key && let Err(error) = self.keyring.reload().await {
                 tracing::warn!(
                     error = format!("{error:#}"),
                     "cannot reload the signing keys after a retirement"

@@ -4,16 +4,27 @@ use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use super::status_cache::SessionStatus;
 use super::tokens::{AccessClaims, TokenError};
 use super::{Account, AuthError, AuthService, UnauthenticatedReason};
 
 /// The credential a request carried in its `Authorization` header.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Bearer {
     Missing,
     /// A header that is not of the form `Bearer <token>`.
     Malformed,
     Token(String),
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => f.write_str("Missing"),
+            Self::Malformed => f.write_str("Malformed"),
+            Self::Token(_) => f.write_str("Token(<hidden>)"),
+        }
+    }
 }
 
 impl Bearer {
@@ -36,10 +47,18 @@ impl Bearer {
 /// A request's credential and, once asked, who it authenticates: computed at
 /// most once per request, and only when a field needs it, so public fields
 /// never pay for (or fail on) a bad `Authorization` header.
-#[derive(Debug)]
 pub struct RequestCredentials {
     bearer: Bearer,
     outcome: OnceCell<Result<Principal, AuthError>>,
+}
+
+impl std::fmt::Debug for RequestCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestCredentials")
+            .field("bearer", &self.bearer)
+            .field("outcome", &self.outcome.get())
+            .finish()
+    }
 }
 
 impl RequestCredentials {
@@ -63,7 +82,7 @@ impl RequestCredentials {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     /// The user as read with the session's status, kept current by the
-    /// revocation feed (see [`super::revocation`]).
+    /// revocation feed (see [`super::status_cache`]).
     pub account: Arc<Account>,
     pub user_id: Uuid,
     pub session_id: Uuid,
@@ -96,8 +115,47 @@ impl Principal {
     }
 }
 
+impl AuthService {
+    /// Turns the request's bearer credential into a principal: a valid access
+    /// token whose session is live.
+    pub async fn authenticate(&self, bearer: &Bearer) -> Result<Principal, AuthError> {
+        let token = match bearer {
+            Bearer::Missing => {
+                return Err(AuthError::Unauthenticated(UnauthenticatedReason::Missing));
+            }
+            Bearer::Malformed => {
+                return Err(AuthError::Unauthenticated(UnauthenticatedReason::Malformed));
+            }
+            Bearer::Token(token) => token,
+        };
+        let claims = self
+            .keys
+            .verify_access(token)
+            .await
+            .map_err(access_token_error)?;
+        match self
+            .news
+            .statuses()
+            .status(&self.reads, claims.common.sid)
+            .await?
+        {
+            SessionStatus::Revoked => {
+                Err(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
+            }
+            SessionStatus::Live { expires_at, .. } if expires_at <= Utc::now() => {
+                Err(AuthError::Unauthenticated(UnauthenticatedReason::Expired))
+            }
+            // A token whose `sub` is not the session's user is not ours to honour.
+            SessionStatus::Live { account, .. } if account.id != claims.common.sub => {
+                Err(AuthError::Unauthenticated(UnauthenticatedReason::Invalid))
+            }
+            SessionStatus::Live { account, .. } => Ok(Principal::from_claims(&claims, account)),
+        }
+    }
+}
+
 /// How a token failure reads to a client of a guarded field.
-pub(super) fn access_token_error(error: TokenError) -> AuthError {
+fn access_token_error(error: TokenError) -> AuthError {
     match error {
         TokenError::Malformed => AuthError::Unauthenticated(UnauthenticatedReason::Malformed),
         TokenError::Invalid => AuthError::Unauthenticated(UnauthenticatedReason::Invalid),

@@ -24,14 +24,12 @@ use chrono::{DateTime, Utc};
 use entity::{refresh_token, session, user};
 use sea_orm::TransactionTrait;
 
-use super::AuthError;
-use super::service::{AuthService, ClientInfo, SignedIn};
+use super::session_core::EndReason;
 use super::tokens::{RefreshClaims, TokenError};
+use super::{AuthError, AuthService, ClientInfo, SignedIn};
 use crate::config::ReusePolicy;
+use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
-
-/// `sessions.revoked_reason` when reuse was detected.
-pub const REUSE_REASON: &str = "refresh_token_reused";
 
 impl AuthService {
     /// Exchanges a refresh token for a new pair of the same session.
@@ -116,7 +114,8 @@ impl AuthService {
                 .context("cannot reload the refresh token")?
                 .context("a refresh token row vanished during rotation")?;
         }
-        self.replay_or_revoke(&claims, row, user, client, now).await
+        self.replay_or_revoke(&claims, row, &session, user, client, now)
+            .await
     }
 
     /// Marks `row` used and issues its successor, in one transaction; `None`
@@ -143,13 +142,7 @@ impl AuthService {
             tx.rollback().await.context("cannot roll back")?;
             return Ok(None);
         }
-        let next = self.next_refresh_row(session, Some(row.jti), now);
-        let next = store::refresh_tokens::insert(&tx, next)
-            .await
-            .context("cannot store the successor refresh token")?;
-        store::sessions::mark_refreshed(&tx, session.id, now)
-            .await
-            .context("cannot update the session")?;
+        let next = self.reissue(&tx, session, Some(row.jti), now).await?;
         self.record(
             &tx,
             EventKind::Refreshed,
@@ -163,7 +156,7 @@ impl AuthService {
         // Signed after the commit, so the writer is not held meanwhile. Were
         // signing to fail, the client's retry of the same token would get
         // this successor (see the reuse policy).
-        Ok(Some(self.sign_pair(&next, user.clone())?))
+        Ok(Some(self.sign_pair(&next, session, user.clone())?))
     }
 
     /// A used token presented again: the pair the reuse policy allows, or
@@ -172,6 +165,7 @@ impl AuthService {
         &self,
         claims: &RefreshClaims,
         row: refresh_token::Model,
+        session: &session::Model,
         user: user::Model,
         client: &ClientInfo,
         now: DateTime<Utc>,
@@ -189,11 +183,15 @@ impl AuthService {
                 Some(detail),
             )
             .await?;
-            return Ok(self.sign_pair(&replayed, user)?);
+            return Ok(self.sign_pair(&replayed, session, user)?);
         }
 
-        self.revoke_session(row.session_id, REUSE_REASON, now)
-            .await?;
+        self.end_sessions(
+            Selection::One(row.session_id),
+            EndReason::RefreshTokenReused,
+            now,
+        )
+        .await?;
         self.record(
             &self.db,
             EventKind::RefreshTokenReused,

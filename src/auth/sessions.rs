@@ -1,25 +1,18 @@
-//! Ending sessions (logout of any scope, one session by its owner), and
-//! renewing an access token within one.
+//! A user's own sessions: seeing them, ending them (logout of any scope,
+//! one session by its owner), and renewing the access token of one.
 
 use anyhow::Context;
 use chrono::Utc;
+use entity::session;
 use uuid::Uuid;
 
 use super::principal::Principal;
-use super::service::{AccessToken, AuthService, ClientInfo};
-use super::tokens::{Grant, TokenError};
-use super::{AuthError, UnauthenticatedReason};
+use super::session_core::EndReason;
+use super::tokens::TokenError;
+use super::{AccessToken, AuthError, AuthService, ClientInfo, SessionView, UnauthenticatedReason};
+use crate::store::page::{Page, Slice};
 use crate::store::sessions::Selection;
 use crate::store::{self, events::EventKind};
-
-/// `sessions.revoked_reason` after a logout.
-pub const LOGOUT_REASON: &str = "logout";
-/// `sessions.revoked_reason` when its owner ended it from another session.
-pub const REVOKED_BY_OWNER_REASON: &str = "revoked_by_owner";
-
-/// How many access lifetimes after a session's last refresh a renewed
-/// access token may reach.
-pub const RENEWAL_REACH: i32 = 2;
 
 /// Which of the user's sessions a logout ends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,6 +37,48 @@ impl LogoutScope {
 }
 
 impl AuthService {
+    /// The session the principal's access token belongs to.
+    pub async fn session(&self, principal: &Principal) -> Result<SessionView, AuthError> {
+        store::sessions::find(&self.reads, principal.session_id)
+            .await
+            .context("cannot load the session")?
+            .map(|session| self.view(session, principal))
+            .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))
+    }
+
+    /// A page of the principal's user's live sessions, newest first.
+    pub async fn sessions(
+        &self,
+        principal: &Principal,
+        page: Page,
+    ) -> Result<Slice<SessionView>, AuthError> {
+        let now = Utc::now();
+        let sessions = store::sessions::list_live(
+            &self.reads,
+            principal.user_id,
+            now,
+            now - self.lifetimes.session_idle,
+            page,
+        )
+        .await
+        .context("cannot list the sessions")?;
+        Ok(sessions.map(|session| self.view(session, principal)))
+    }
+
+    fn view(&self, session: session::Model, principal: &Principal) -> SessionView {
+        SessionView {
+            id: session.id,
+            created_at: session.created_at,
+            refreshed_at: session.refreshed_at,
+            idle_expires_at: (session.refreshed_at + self.lifetimes.session_idle)
+                .min(session.expires_at),
+            expires_at: session.expires_at,
+            user_agent: session.user_agent,
+            ip: session.ip,
+            current: session.id == principal.session_id,
+        }
+    }
+
     /// Ends the sessions `scope` names, relative to the session of the
     /// request's access token or, when the request has none that is usable,
     /// of `refresh_token`. Returns how many sessions this call revoked.
@@ -80,7 +115,7 @@ impl AuthService {
             },
         };
         let revoked = self
-            .revoke_sessions(selection, LOGOUT_REASON, Utc::now())
+            .end_sessions(selection, EndReason::Logout, Utc::now())
             .await?;
         self.record(
             &self.db,
@@ -91,8 +126,8 @@ impl AuthService {
             Some(scope.as_str()),
         )
         .await?;
-        tracing::info!(%user_id, %session_id, scope = scope.as_str(), revoked = revoked.len(), "logged out");
-        Ok(revoked.len() as u64)
+        tracing::info!(%user_id, %session_id, scope = scope.as_str(), revoked, "logged out");
+        Ok(revoked as u64)
     }
 
     /// Ends one of the principal's user's sessions. `false` when it is not a
@@ -105,16 +140,16 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<bool, AuthError> {
         let revoked = self
-            .revoke_sessions(
+            .end_sessions(
                 Selection::OneOfUser {
                     user_id: principal.user_id,
                     id: session_id,
                 },
-                REVOKED_BY_OWNER_REASON,
+                EndReason::RevokedByOwner,
                 Utc::now(),
             )
             .await?;
-        if revoked.is_empty() {
+        if revoked == 0 {
             return Ok(false);
         }
         self.record(
@@ -147,48 +182,11 @@ impl AuthService {
     }
 
     /// A new access token for the principal's session (the Symfony seed's
-    /// refresh). It never outlives the session's current refresh token, nor
-    /// the session's last refresh by more than [`RENEWAL_REACH`] access
-    /// lifetimes: past that the caller must refresh (`UNAUTHENTICATED`,
-    /// reason `expired`).
+    /// refresh); see [`super::session_core::RENEWAL_REACH`].
     pub async fn renew_access_token(
         &self,
         principal: &Principal,
     ) -> Result<AccessToken, AuthError> {
-        let revoked = AuthError::Unauthenticated(UnauthenticatedReason::Revoked);
-        // The user is read afresh: its roles now go into the new token.
-        let (session, user) = store::sessions::find_with_user(&self.reads, principal.session_id)
-            .await
-            .context("cannot load the session")?
-            .filter(|(session, _)| session.revoked_at.is_none())
-            .ok_or(revoked)?;
-        let current = store::refresh_tokens::find_current_for_session(&self.reads, session.id)
-            .await
-            .context("cannot load the session's refresh token")?
-            .ok_or(AuthError::Unauthenticated(UnauthenticatedReason::Revoked))?;
-        let now = Utc::now();
-        let issued_at = super::service::whole_seconds(now);
-        // Renewal needs no refresh token, so it must not keep a stolen
-        // access token alive by itself: no renewed token outlives the
-        // session's last refresh by more than two access lifetimes.
-        let expires_at = (issued_at + self.lifetimes.access)
-            .min(current.issued_at + self.lifetimes.access * RENEWAL_REACH)
-            .min(current.expires_at)
-            .min(session.expires_at);
-        if expires_at <= now {
-            return Err(AuthError::Unauthenticated(UnauthenticatedReason::Expired));
-        }
-        let grant = Grant {
-            user_id: principal.user_id,
-            session_id: session.id,
-            jti: Uuid::new_v4(),
-            issued_at,
-            expires_at,
-        };
-        Ok(AccessToken {
-            // The roles the database grants now, not those of the old token.
-            token: self.keys.issue_access(&grant, &user.roles.0)?,
-            expires_at,
-        })
+        self.renew_access(principal.session_id).await
     }
 }

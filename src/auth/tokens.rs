@@ -74,6 +74,15 @@ pub struct AccessClaims {
     #[serde(flatten)]
     pub common: CommonClaims,
     pub roles: Vec<String>,
+    /// How the user proved who they are when the session began (RFC 8176
+    /// values: `pwd` for a password). Absent from tokens issued before
+    /// authql recorded it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// When the user proved it (seconds since the epoch, OpenID Connect's
+    /// `auth_time`); `0` in tokens issued before authql recorded it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub auth_time: i64,
     /// With `AUTHQL_HASURA_CLAIMS=true`: what Hasura reads.
     #[serde(
         rename = "https://hasura.io/jwt/claims",
@@ -81,6 +90,19 @@ pub struct AccessClaims {
         skip_serializing_if = "Option::is_none"
     )]
     pub hasura: Option<HasuraClaims>,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
+
+/// How and when the user of a session proved who they are: what an access
+/// token says in `amr` and `auth_time`.
+#[derive(Clone, Copy, Debug)]
+pub struct Authentication<'a> {
+    /// RFC 8176 method values.
+    pub methods: &'a [&'a str],
+    pub at: DateTime<Utc>,
 }
 
 /// Hasura's session variables.
@@ -187,8 +209,14 @@ impl TokenKeys {
         }
     }
 
-    /// An access token for `grant` with `roles`.
-    pub fn issue_access(&self, grant: &Grant, roles: &[String]) -> anyhow::Result<String> {
+    /// An access token for `grant` with `roles`, saying how the session's
+    /// user proved who they are (`authentication`).
+    pub fn issue_access(
+        &self,
+        grant: &Grant,
+        authentication: Authentication<'_>,
+        roles: &[String],
+    ) -> anyhow::Result<String> {
         let hasura = self.hasura_claims.then(|| HasuraClaims {
             user_id: grant.user_id.to_string(),
             default_role: if roles.iter().any(|r| r == "user") {
@@ -201,6 +229,12 @@ impl TokenKeys {
         let claims = AccessClaims {
             common: self.common(grant, TokenKind::Access),
             roles: roles.to_vec(),
+            amr: authentication
+                .methods
+                .iter()
+                .map(|&method| method.to_owned())
+                .collect(),
+            auth_time: authentication.at.timestamp(),
             hasura,
         };
         self.sign(TokenKind::Access, &claims)
@@ -413,17 +447,26 @@ mod tests {
         vec!["user".into()]
     }
 
+    fn password() -> Authentication<'static> {
+        Authentication {
+            methods: &["pwd"],
+            at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        }
+    }
+
     #[tokio::test]
     async fn an_access_token_round_trips_with_its_kid() {
         let keys = keys().await;
         let grant = grant(60);
-        let token = keys.issue_access(&grant, &roles()).unwrap();
+        let token = keys.issue_access(&grant, password(), &roles()).unwrap();
         let header = decode_header(&token).unwrap();
         assert!(header.kid.is_some_and(|kid| kid.starts_with("hs256-")));
         let claims = keys.verify_access(&token).await.unwrap();
         assert_eq!(claims.common.jti, grant.jti);
         assert_eq!(claims.common.xtype, "auth");
         assert_eq!(claims.roles, roles());
+        assert_eq!(claims.amr, ["pwd"]);
+        assert_eq!(claims.auth_time, 1_700_000_000);
         assert!(claims.hasura.is_none());
         // Again, from the cache.
         assert_eq!(keys.verify_access(&token).await.unwrap(), claims);
@@ -432,16 +475,18 @@ mod tests {
     #[tokio::test]
     async fn an_access_token_is_misused_as_a_refresh_token() {
         let keys = keys().await;
-        let token = keys.issue_access(&grant(60), &roles()).unwrap();
+        let token = keys.issue_access(&grant(60), password(), &roles()).unwrap();
         assert_eq!(keys.verify_refresh(&token).await, Err(TokenError::Misused));
     }
 
     #[tokio::test]
     async fn expiry_allows_five_seconds_of_leeway_and_no_more() {
         let keys = keys().await;
-        let within = keys.issue_access(&grant(-3), &roles()).unwrap();
+        let within = keys.issue_access(&grant(-3), password(), &roles()).unwrap();
         assert!(keys.verify_access(&within).await.is_ok());
-        let beyond = keys.issue_access(&grant(-10), &roles()).unwrap();
+        let beyond = keys
+            .issue_access(&grant(-10), password(), &roles())
+            .unwrap();
         assert_eq!(keys.verify_access(&beyond).await, Err(TokenError::Expired));
     }
 
@@ -450,11 +495,11 @@ mod tests {
         let keys = keys().await;
         let mut future = grant(60);
         future.issued_at += chrono::TimeDelta::hours(1);
-        let token = keys.issue_access(&future, &roles()).unwrap();
+        let token = keys.issue_access(&future, password(), &roles()).unwrap();
         assert_eq!(keys.verify_access(&token).await, Err(TokenError::Invalid));
         let mut eternal = grant(0);
         eternal.expires_at = DateTime::from_timestamp(32_503_680_000, 0).unwrap(); // the year 3000
-        let token = keys.issue_access(&eternal, &roles()).unwrap();
+        let token = keys.issue_access(&eternal, password(), &roles()).unwrap();
         assert_eq!(keys.verify_access(&token).await, Err(TokenError::Invalid));
     }
 

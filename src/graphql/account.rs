@@ -44,11 +44,11 @@ impl AccountMutation {
             .await
             .map_err(ApiError::from)?
             .map_err(ApiError::from)?;
-        let signed_in = service
+        let outcome = service
             .register(admitted, registration, &client)
             .await
             .map_err(ApiError::from)?;
-        Ok(context::deliver(ctx, signed_in)?)
+        Ok(context::answer_sign_in(ctx, outcome)?)
     }
 
     /// Signs in with e-mail and password; each login opens a new session.
@@ -58,11 +58,11 @@ impl AccountMutation {
         #[graphql(desc = "The e-mail address and password.")] input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
         let (email, password) = input.parse().map_err(ApiError::from)?;
-        let signed_in = context::service(ctx)?
+        let outcome = context::service(ctx)?
             .login(&email, &password, &context::client(ctx))
             .await
             .map_err(ApiError::from)?;
-        Ok(context::deliver(ctx, signed_in)?)
+        Ok(context::answer_sign_in(ctx, outcome)?)
     }
 
     /// Changes the caller's password. The current password is checked (and

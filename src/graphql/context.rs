@@ -6,7 +6,9 @@ use async_graphql::Context;
 use super::errors::ApiError;
 use super::refresh_cookie::{CookieToken, RefreshCookie};
 use super::types::AuthPayload;
-use crate::auth::{AuthError, AuthService, ClientInfo, Principal, RequestCredentials, SignedIn};
+use crate::auth::{
+    AuthError, AuthService, ClientInfo, Principal, RequestCredentials, SignInOutcome, SignedIn,
+};
 use crate::config::PasswordPolicy;
 
 pub fn service<'a>(ctx: &Context<'a>) -> Result<&'a AuthService, ApiError> {
@@ -87,6 +89,13 @@ pub fn deliver(ctx: &Context<'_>, signed_in: SignedIn) -> Result<AuthPayload, Ap
         payload.refresh_token = None;
     }
     Ok(payload)
+}
+
+/// What a sign-in answers, whatever way the user proved who they are.
+pub fn answer_sign_in(ctx: &Context<'_>, outcome: SignInOutcome) -> Result<AuthPayload, ApiError> {
+    match outcome {
+        SignInOutcome::SignedIn(signed_in) => deliver(ctx, signed_in),
+    }
 }
 
 /// Deletes the refresh cookie, when the transport uses one.

@@ -83,11 +83,11 @@ impl MailboxMutation {
                 errors.add("newPassword", m);
                 ApiError::from(errors)
             })?;
-        let signed_in = service
+        let outcome = service
             .reset_password(admitted, &token, &password, &client)
             .await
             .map_err(ApiError::from)?;
-        Ok(context::deliver(ctx, signed_in)?)
+        Ok(context::answer_sign_in(ctx, outcome)?)
     }
 
     /// Confirms an address with the token of a link mailed to it: after

@@ -15,6 +15,9 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// RFC 8176 `amr` values, space-separated.
+    pub auth_methods: String,
+    pub authenticated_at: DateTime<Utc>,
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, new: NewSession) -> Result<session::Model, DbErr> {
@@ -28,6 +31,8 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewSession) -> Result<sessi
         revoked_reason: Set(None),
         user_agent: Set(new.user_agent),
         ip: Set(new.ip),
+        auth_methods: Set(new.auth_methods),
+        authenticated_at: Set(Some(new.authenticated_at)),
     }
     .insert(db)
     .await

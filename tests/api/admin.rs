@@ -158,6 +158,37 @@ async fn the_last_admin_cannot_lose_the_role_and_a_demotion_takes_effect_at_once
     assert_eq!(reply.code(), Some("LAST_ADMIN"));
 }
 
+async fn a_demotion_applies_on_the_instance_that_made_it_without_waiting_for_the_feed() {
+    // The feed is read once at start and then not for an hour, and the
+    // cached statuses stay trusted meanwhile: only the instance applying its
+    // own change at commit can refuse the demoted admin.
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.sessions.feed.poll_interval = Duration::from_secs(3600);
+        settings.sessions.feed.stale_after = Duration::from_secs(7200);
+    })
+    .await;
+    let root = signed_in_with_roles(&app, "root@example.com", &["user", "admin"]).await;
+    let second = signed_in_with_roles(&app, "second@example.com", &["user", "admin"]).await;
+    // The second admin's session is cached as live, with the admin role.
+    user(&app, Some(&second.access), &root.user_id)
+        .await
+        .ok("user");
+
+    set_roles(&app, &root.access, &second.user_id, &["user"])
+        .await
+        .ok("setUserRoles");
+    let reply = user(&app, Some(&second.access), &root.user_id).await;
+    assert_eq!(reply.code(), Some("FORBIDDEN"), "{:?}", reply.body);
+    // Promoted back, the role counts again from the next access token.
+    set_roles(&app, &root.access, &second.user_id, &["user", "admin"])
+        .await
+        .ok("setUserRoles");
+    let again = Tokens::from_payload(app.login("second@example.com", PASSWORD).await.ok("login"));
+    user(&app, Some(&again.access), &root.user_id)
+        .await
+        .ok("user");
+}
+
 async fn an_admin_ends_every_session_of_a_user() {
     let app = spawn_app().await;
     let admin = signed_in_with_roles(&app, "root@example.com", &["user", "admin"]).await;
@@ -365,5 +396,6 @@ crate::on_every_backend!(
     admin_fields_require_the_admin_role,
     an_admin_sets_roles_that_the_next_access_token_carries,
     the_last_admin_cannot_lose_the_role_and_a_demotion_takes_effect_at_once,
+    a_demotion_applies_on_the_instance_that_made_it_without_waiting_for_the_feed,
     an_admin_ends_every_session_of_a_user,
 );

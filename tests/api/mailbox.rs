@@ -167,6 +167,13 @@ async fn a_forgotten_password_is_reset_from_the_mailed_link() {
     let reply = reset(&app, &token, NEW_PASSWORD).await;
     let signed_in = Tokens::from_payload(reply.ok("resetPassword"));
     assert_eq!(reply.ok("resetPassword")["user"]["email"], email.as_str());
+    // The session was opened by a one-time secret from the mailbox.
+    let (_, claims) = crate::helpers::decode_jwt(&signed_in.access);
+    assert_eq!(claims["amr"], serde_json::json!(["otp"]));
+    let row = app
+        .session_row(crate::helpers::claim_uuid(&signed_in.access, "sid"))
+        .await;
+    assert_eq!(row.auth_methods, "otp");
 
     // Every earlier session ended, access tokens included.
     for old in [&laptop, &phone] {

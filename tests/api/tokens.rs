@@ -50,6 +50,64 @@ async fn issued_tokens_carry_the_documented_headers_and_claims() {
     assert_eq!(lifetime, 7 * 24 * 3600);
 }
 
+async fn access_tokens_say_how_and_when_the_user_signed_in_for_the_whole_session() {
+    let app = spawn_app().await;
+    let before = now_secs();
+    let tokens = app.signed_up().await;
+    let (_, registered) = decode_jwt(&tokens.access);
+    assert_eq!(registered["amr"], json!(["pwd"]));
+    let signed_up_at = registered["auth_time"].as_i64().expect("auth_time");
+    assert!(
+        (before..=now_secs()).contains(&signed_up_at),
+        "{registered}"
+    );
+
+    // A login is a new proof: its own session and time.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let email = app.me(Some(&tokens.access)).await.ok("me")["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let login = crate::helpers::Tokens::from_payload(
+        app.login(&email, crate::helpers::PASSWORD)
+            .await
+            .ok("login"),
+    );
+    let (_, logged_in) = decode_jwt(&login.access);
+    assert_eq!(logged_in["amr"], json!(["pwd"]));
+    let logged_in_at = logged_in["auth_time"].as_i64().unwrap();
+    assert!(logged_in_at > signed_up_at);
+    let row = app
+        .session_row(crate::helpers::claim_uuid(&login.access, "sid"))
+        .await;
+    assert_eq!(row.auth_methods, "pwd");
+    assert_eq!(
+        row.authenticated_at.map(|at| at.timestamp()),
+        Some(logged_in_at)
+    );
+
+    // Rotation and renewal continue the session: the same proof, the same
+    // time, though the tokens are newer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let rotated =
+        crate::helpers::Tokens::from_payload(app.refresh(&login.refresh).await.ok("refresh"));
+    let (_, refreshed) = decode_jwt(&rotated.access);
+    assert_eq!(refreshed["amr"], json!(["pwd"]));
+    assert_eq!(refreshed["auth_time"], logged_in_at);
+    assert!(refreshed["iat"].as_i64().unwrap() > logged_in_at);
+    let renewed = app.renew_access_token(&rotated.access).await;
+    let renewed = renewed.ok("renewAccessToken")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, renewed) = decode_jwt(&renewed);
+    assert_eq!(renewed["amr"], json!(["pwd"]));
+    assert_eq!(renewed["auth_time"], logged_in_at);
+    // Refresh tokens say neither: they are not shown to resource servers.
+    let (_, refresh) = decode_jwt(&rotated.refresh);
+    assert!(refresh.get("amr").is_none() && refresh.get("auth_time").is_none());
+}
+
 async fn a_guarded_field_without_a_token_is_unauthenticated_missing() {
     let app = spawn_app().await;
     let reply = app.me(None).await;
@@ -309,6 +367,7 @@ crate::on_every_backend!(
     a_token_naming_another_user_for_a_session_is_invalid,
     me_returns_the_signed_in_user,
     issued_tokens_carry_the_documented_headers_and_claims,
+    access_tokens_say_how_and_when_the_user_signed_in_for_the_whole_session,
     a_guarded_field_without_a_token_is_unauthenticated_missing,
     a_header_that_is_not_a_bearer_jwt_is_malformed,
     a_tampered_payload_is_invalid,

@@ -11,7 +11,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use super::material;
 use super::sealing::{Binding, Sealer};
-use crate::auth::service::whole_seconds;
+use crate::auth::session_core::whole_seconds;
 use crate::config::SigningAlgorithm;
 use crate::store::{self, Lock};
 

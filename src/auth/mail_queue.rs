@@ -10,7 +10,7 @@ use entity::user;
 use sea_orm::ConnectionTrait;
 use tokio::sync::Notify;
 
-use super::service::{AuthService, ClientInfo};
+use super::{AuthService, ClientInfo};
 use crate::config::{LinkTemplate, MailSettings};
 use crate::domain::{LinkToken, UserName};
 use crate::mail::{MailKind, Templates, Variables};

@@ -1,0 +1,104 @@
+//! Changing the password while signed in: the current one is confirmed,
+//! every other session ends, and this session continues with a fresh pair.
+
+use anyhow::Context;
+use chrono::Utc;
+
+use super::mail_queue::Cause;
+use super::password_sign_in::Confirming;
+use super::principal::Principal;
+use super::session_core::{EndReason, end_sessions};
+use super::{Admitted, AuthError, AuthService, ClientInfo, SignedIn, UnauthenticatedReason};
+use crate::domain::Password;
+use crate::mail::MailKind;
+use crate::store::sessions::Selection;
+use crate::store::{self, events::EventKind};
+
+impl AuthService {
+    /// Replaces the password of the principal's user after checking the
+    /// current one (throttled as logins are), ends every other session of
+    /// the user, and returns a fresh pair for this session: the old refresh
+    /// token of this session stops working too.
+    pub async fn change_password(
+        &self,
+        _admitted: Admitted,
+        principal: &Principal,
+        current: &Password,
+        new: &Password,
+        client: &ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        let gone = AuthError::Unauthenticated(UnauthenticatedReason::Revoked);
+        let user = store::users::find(&self.db, principal.user_id)
+            .await
+            .context("cannot load the user")?
+            .ok_or(gone.clone())?;
+        self.confirm_password(
+            principal,
+            &user,
+            current,
+            Confirming::PasswordChange,
+            client,
+        )
+        .await?;
+        let password_hash = self.hasher.hash(new).await?;
+
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        // The first statement writes: SQLite takes its write lock here.
+        store::users::set_password_hash(&tx, user.id, password_hash.clone(), now)
+            .await
+            .context("cannot store the new password hash")?;
+        let session = store::sessions::find(&tx, principal.session_id)
+            .await
+            .context("cannot load the session")?
+            .filter(|session| session.revoked_at.is_none() && session.expires_at > now)
+            .ok_or(gone)?;
+        let others = end_sessions(
+            &mut tx,
+            Selection::AllOfUser {
+                user_id: user.id,
+                except: Some(session.id),
+            },
+            EndReason::PasswordChanged,
+            now,
+        )
+        .await?;
+        // This session's own earlier refresh tokens end; a fresh one begins.
+        store::refresh_tokens::revoke_for_sessions(&tx, &[session.id], now)
+            .await
+            .context("cannot revoke the session's refresh tokens")?;
+        let row = self.reissue(&tx, &session, None, now).await?;
+        self.record(
+            &tx,
+            EventKind::PasswordChanged,
+            Some(user.id),
+            Some(session.id),
+            client,
+            None,
+        )
+        .await?;
+        // Links asked for before stopped working with the other sessions
+        // (`end_sessions`); the owner is told.
+        self.queue_notice(
+            &tx,
+            MailKind::PasswordChanged,
+            &user.email,
+            None,
+            Cause {
+                user: &user,
+                client,
+                now,
+            },
+        )
+        .await?;
+        let user = entity::user::Model {
+            password_hash,
+            ..user
+        };
+        let signed_in = self.sign_pair(&row, &session, user)?;
+        tx.commit("the password change").await?;
+        self.mail_queued();
+        tracing::info!(user_id = %row.user_id, ended_sessions = others, "password changed");
+        Ok(signed_in)
+    }
+}
