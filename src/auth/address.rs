@@ -7,6 +7,7 @@ use chrono::Utc;
 use entity::user;
 use sea_orm::TransactionTrait;
 
+use super::audit::{Event, LinkRequest};
 use super::mail_queue::{Cause, Queued};
 use super::password_sign_in::Confirming;
 use super::principal::Principal;
@@ -15,7 +16,6 @@ use super::{Account, AuthError, AuthService, ClientInfo, UnauthenticatedReason};
 use crate::domain::{Email, LinkToken, Password};
 use crate::mail::MailKind;
 use crate::store::account_tokens::Purpose;
-use crate::store::events::EventKind;
 use crate::store::{self};
 
 impl AuthService {
@@ -49,7 +49,7 @@ impl AuthService {
         // Both updates hold only while the account still has the credential
         // version the link was issued under, checked on the row itself: a
         // recovery committed meanwhile wins over the link.
-        let (user, kind) = match taken.purpose {
+        let (user, event) = match taken.purpose {
             Purpose::ChangeEmail => {
                 // An error returns before the commit: dropping the
                 // transaction rolls it back, the token's use included.
@@ -86,7 +86,7 @@ impl AuthService {
                     },
                 )
                 .await?;
-                (changed, EventKind::EmailChanged)
+                (changed, Event::EmailChanged { user_id: user.id })
             }
             _ => {
                 // `None`: sent to an address the account no longer has.
@@ -100,18 +100,17 @@ impl AuthService {
                 .await
                 .context("cannot mark the address verified")?
                 .ok_or(AuthError::InvalidToken)?;
-                (verified, EventKind::EmailVerified)
+                (verified, Event::EmailVerified { user_id: user.id })
             }
         };
         // Instances reread the user (its address and `emailVerified`).
         account_changed(&mut tx, user.id, now).await?;
-        self.record(&tx, kind, Some(user.id), None, client, None)
-            .await?;
+        self.record(&tx, client, event).await?;
         tx.commit("the verification").await?;
-        if kind == EventKind::EmailChanged {
+        if matches!(event, Event::EmailChanged { .. }) {
             self.mail_queued();
         }
-        tracing::info!(user_id = %user.id, event = kind.as_str(), "address confirmed");
+        tracing::info!(user_id = %user.id, ?event, "address confirmed");
         Ok(user.into())
     }
 
@@ -190,24 +189,22 @@ impl AuthService {
             )
             .await?;
         }
-        let detail = match queued {
-            Queued::Sent => "sent",
-            Queued::Limited => "limited",
-        };
+        let outcome = LinkRequest::from(queued);
         self.record(
             &tx,
-            EventKind::EmailChangeRequested,
-            Some(user.id),
-            Some(principal.session_id),
             client,
-            Some(detail),
+            Event::EmailChangeRequested {
+                user_id: user.id,
+                session_id: principal.session_id,
+                outcome,
+            },
         )
         .await?;
         tx.commit()
             .await
             .context("cannot commit the e-mail change")?;
         self.mail_queued();
-        tracing::info!(user_id = %user.id, detail, "e-mail change requested");
+        tracing::info!(user_id = %user.id, ?outcome, "e-mail change requested");
         Ok(())
     }
 
@@ -217,7 +214,7 @@ impl AuthService {
         &self,
         user: &user::Model,
         client: &ClientInfo,
-        also: Option<(EventKind, &str)>,
+        also: Option<Event<'_>>,
     ) -> Result<(), AuthError> {
         let now = Utc::now();
         let tx = self
@@ -232,9 +229,8 @@ impl AuthService {
             Cause { user, client, now },
         )
         .await?;
-        if let Some((kind, detail)) = also {
-            self.record(&tx, kind, Some(user.id), None, client, Some(detail))
-                .await?;
+        if let Some(event) = also {
+            self.record(&tx, client, event).await?;
         }
         tx.commit()
             .await

@@ -8,13 +8,13 @@ use anyhow::Context;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::audit::Actor;
+use super::audit::{Action, Actor};
 use super::session_core::{EndReason, Unit, account_changed, end_sessions};
 use super::{Account, AuthError, AuthService, ClientInfo};
 use crate::domain::{ADMIN_ROLE, Email, Roles};
 use crate::store::page::{Page, Slice};
 use crate::store::sessions::Selection;
-use crate::store::{self, events::EventKind};
+use crate::store::{self};
 
 impl AuthService {
     /// The account with `id`, if any.
@@ -60,12 +60,12 @@ impl AuthService {
         roles: Roles,
         client: &ClientInfo,
     ) -> Result<Option<Account>, AuthError> {
-        let detail = roles.clone().into_vec().join(",");
         // Under one lock: two admins demoting each other at once must not
         // both see the other still an admin.
         let mut tx = self.unit(store::begin_locked(&self.db, store::Lock::Roles).await?);
         let admins_before = enabled_admins(&tx).await?;
-        let Some(user) = store::users::set_roles(&tx, id, roles.into_vec(), Utc::now())
+        let roles = roles.into_vec();
+        let Some(user) = store::users::set_roles(&tx, id, roles.clone(), Utc::now())
             .await
             .context("cannot store the roles")?
         else {
@@ -79,17 +79,10 @@ impl AuthService {
         // Every instance rereads the user's roles for the role guard: this
         // one at commit, the others from the feed.
         account_changed(&mut tx, user.id, Utc::now()).await?;
-        self.record_by(
-            &tx,
-            actor,
-            EventKind::RolesChanged,
-            user.id,
-            client,
-            Some(&detail),
-        )
-        .await?;
+        self.record_by(&tx, actor, user.id, client, Action::SetRoles(&roles))
+            .await?;
         tx.commit("the roles").await?;
-        tracing::info!(%actor, user_id = %user.id, roles = detail, "roles changed");
+        tracing::info!(%actor, user_id = %user.id, ?roles, "roles changed");
         Ok(Some(user.into()))
     }
 
@@ -111,15 +104,8 @@ impl AuthService {
             )
             .await?;
         if revoked > 0 {
-            self.record_by(
-                &self.db,
-                actor,
-                EventKind::SessionRevoked,
-                id,
-                client,
-                Some(EndReason::RevokedByAdmin.as_str()),
-            )
-            .await?;
+            self.record_by(&self.db, actor, id, client, Action::EndedSessions)
+                .await?;
         }
         tracing::info!(%actor, user_id = %id, revoked, "sessions revoked by an admin");
         Ok(revoked as u64)
@@ -159,7 +145,7 @@ impl AuthService {
             now,
         )
         .await?;
-        self.record_by(&tx, actor, EventKind::UserDisabled, id, client, None)
+        self.record_by(&tx, actor, id, client, Action::Disabled)
             .await?;
         tx.commit("the disabling").await?;
         tracing::info!(%actor, user_id = %id, ended_sessions = revoked, "user disabled");
@@ -182,7 +168,7 @@ impl AuthService {
             tx.rollback().await?;
             return Ok(None);
         };
-        self.record_by(&tx, actor, EventKind::UserEnabled, id, client, None)
+        self.record_by(&tx, actor, id, client, Action::Enabled)
             .await?;
         tx.commit("the enabling").await?;
         tracing::info!(%actor, user_id = %id, "user enabled");
@@ -244,15 +230,8 @@ impl AuthService {
                     other => other.context("cannot rewrite the address")?,
                 }
                 account_changed(&mut tx, user.id, now).await?;
-                self.record_by(
-                    &tx,
-                    actor,
-                    EventKind::EmailChanged,
-                    user.id,
-                    client,
-                    Some("canonical_spelling"),
-                )
-                .await?;
+                self.record_by(&tx, actor, user.id, client, Action::RespelledEmail)
+                    .await?;
                 tx.commit("the new spelling").await?;
                 respelled.changed.push(entry);
             }

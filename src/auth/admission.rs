@@ -3,8 +3,8 @@
 //! work, and the parsing of a new password (its strength estimate) runs on
 //! a hashing worker.
 
+use super::audit::{Event, Throttle};
 use super::{AuthError, AuthService, ClientInfo};
-use crate::store::events::EventKind;
 
 /// Proof that a request was charged to its client IP's budget
 /// ([`AuthService::admit`]). The fields that take a new password need it
@@ -26,14 +26,14 @@ impl AuthService {
             && !self.ip_refusals_recorded.contains_key(&ip)
         {
             self.ip_refusals_recorded.insert(ip, ());
-            let detail = format!("ip_limit:{field}");
             self.record(
                 &self.db,
-                EventKind::LoginThrottled,
-                None,
-                None,
                 client,
-                Some(&detail),
+                Event::Throttled {
+                    user_id: None,
+                    session_id: None,
+                    by: Throttle::Ip { field },
+                },
             )
             .await?;
         }

@@ -1,14 +1,20 @@
 //! The audit trail: security events written beside the changes they record,
 //! and read back by their user (`myEvents`) and by admins (`auditEvents`).
 
+use std::borrow::Cow;
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use entity::auth_event;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+use super::password_sign_in::Confirming;
 use super::principal::Principal;
-use super::{AuthError, AuthService, ClientInfo};
+use super::session_core::EndReason;
+use super::sign_in::SignInMethod;
+use super::{AuthError, AuthService, ClientInfo, LogoutScope};
+use crate::mail::MailKind;
 use crate::store::events::{EventFilter, EventKind, NewEvent};
 use crate::store::page::{Page, Slice};
 use crate::store::{self};
@@ -83,41 +89,419 @@ impl AuditEvent {
     }
 }
 
+/// Why a login was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginFailure {
+    UnknownEmail,
+    WrongPassword,
+    /// Said only after the right password.
+    AccountDisabled,
+    /// Said only after the right password; a fresh link was mailed.
+    EmailNotVerified,
+}
+
+/// Which throttle refused a credential request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Throttle<'a> {
+    /// The address's failed attempts (a login).
+    Account,
+    /// The address's failed attempts, while a signed-in user confirmed
+    /// `Confirming` with their password.
+    Confirming(Confirming),
+    /// The client IP's budget, spent on the field named.
+    Ip { field: &'a str },
+}
+
+/// Why a genuine refresh token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    Expired,
+    /// No such row, or one that does not match the token's claims.
+    Unknown,
+    Revoked,
+    UnknownSessionOrUser,
+    SessionRevoked,
+    AccountDisabled,
+    SessionExpired,
+    SessionIdle,
+}
+
+/// Why a used refresh token got a pair again (see `rotation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Forgiving: the session's newest pair, within the grace period.
+    NewestWithinGrace,
+    /// Forgiving: the token's successor, which was never used.
+    SuccessorNeverUsed,
+    /// Strict: the direct successor, within the grace period.
+    RetryWithinGrace,
+}
+
+/// When a used refresh token presented again was judged reuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reuse {
+    /// Within the grace period, but its successor was used already.
+    SuccessorAlreadyUsed,
+    AfterGrace,
+}
+
+/// What became of a request for a link by mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkRequest {
+    UnknownEmail,
+    AccountDisabled,
+    Sent,
+    /// A sending limit was reached.
+    Limited,
+}
+
+/// One event of the audit trail, with the facts it records. Each is one
+/// row: its kind, the user and session it concerns, and a detail word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A session opened after the user proved who they are by `method`.
+    SignedIn {
+        user_id: Uuid,
+        session_id: Uuid,
+        method: SignInMethod,
+    },
+    /// An account created without a session (its address must be
+    /// confirmed first).
+    Registered {
+        user_id: Uuid,
+    },
+    LoginFailed {
+        user_id: Option<Uuid>,
+        why: LoginFailure,
+    },
+    Throttled {
+        user_id: Option<Uuid>,
+        session_id: Option<Uuid>,
+        by: Throttle<'a>,
+    },
+    Refreshed {
+        user_id: Uuid,
+        session_id: Uuid,
+        /// `None` for a rotation; why otherwise.
+        replay: Option<Replay>,
+    },
+    RefreshRejected {
+        user_id: Option<Uuid>,
+        session_id: Option<Uuid>,
+        why: RefreshRefusal,
+    },
+    RefreshTokenReused {
+        user_id: Uuid,
+        session_id: Uuid,
+        seen: Reuse,
+    },
+    LoggedOut {
+        user_id: Uuid,
+        session_id: Uuid,
+        scope: LogoutScope,
+    },
+    /// A session ended by its owner from another session.
+    SessionRevoked {
+        user_id: Uuid,
+        session_id: Uuid,
+    },
+    PasswordChanged {
+        user_id: Uuid,
+        session_id: Uuid,
+    },
+    /// A signed-in user confirmed `confirming` with a wrong password.
+    WrongPassword {
+        user_id: Uuid,
+        session_id: Uuid,
+        confirming: Confirming,
+    },
+    PasswordResetRequested {
+        user_id: Option<Uuid>,
+        outcome: LinkRequest,
+    },
+    EmailVerified {
+        user_id: Uuid,
+    },
+    EmailChanged {
+        user_id: Uuid,
+    },
+    EmailChangeRequested {
+        user_id: Uuid,
+        session_id: Uuid,
+        outcome: LinkRequest,
+    },
+    /// A mail of `mail`'s kind was not sent: the `limit` (`address` or `ip`)
+    /// was reached.
+    MailLimited {
+        user_id: Uuid,
+        mail: MailKind,
+        limit: &'static str,
+    },
+}
+
+/// What an admin or the operator did to a user's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    CreatedAccount,
+    SetRoles(&'a [String]),
+    EndedSessions,
+    Disabled,
+    Enabled,
+    /// Rewrote the stored address in its canonical spelling.
+    RespelledEmail,
+}
+
+impl LoginFailure {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownEmail => "unknown_email",
+            Self::WrongPassword => "wrong_password",
+            Self::AccountDisabled => "account_disabled",
+            Self::EmailNotVerified => "email_not_verified",
+        }
+    }
+}
+
+impl RefreshRefusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Unknown => "unknown",
+            Self::Revoked => "revoked",
+            Self::UnknownSessionOrUser => "unknown_session_or_user",
+            Self::SessionRevoked => "session_revoked",
+            Self::AccountDisabled => "account_disabled",
+            Self::SessionExpired => "session_expired",
+            Self::SessionIdle => "session_idle",
+        }
+    }
+}
+
+impl Replay {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::NewestWithinGrace => "newest_within_grace",
+            Self::SuccessorNeverUsed => "successor_never_used",
+            Self::RetryWithinGrace => "retry_within_grace",
+        }
+    }
+}
+
+impl Reuse {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::SuccessorAlreadyUsed => "successor_already_used",
+            Self::AfterGrace => "after_grace",
+        }
+    }
+}
+
+impl LinkRequest {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownEmail => "unknown_email",
+            Self::AccountDisabled => "account_disabled",
+            Self::Sent => "sent",
+            Self::Limited => "limited",
+        }
+    }
+}
+
+/// A row as the store takes it: kind, user, session, detail.
+struct Row<'a> {
+    kind: EventKind,
+    user_id: Option<Uuid>,
+    session_id: Option<Uuid>,
+    detail: Option<Cow<'a, str>>,
+}
+
+impl Event<'_> {
+    fn row(&self) -> Row<'_> {
+        let row = |kind, user_id, session_id, detail: Option<&'static str>| Row {
+            kind,
+            user_id,
+            session_id,
+            detail: detail.map(Cow::Borrowed),
+        };
+        match *self {
+            Self::SignedIn {
+                user_id,
+                session_id,
+                method,
+            } => row(method.event(), Some(user_id), Some(session_id), None),
+            Self::Registered { user_id } => row(EventKind::Registered, Some(user_id), None, None),
+            Self::LoginFailed { user_id, why } => {
+                row(EventKind::LoginFailed, user_id, None, Some(why.as_str()))
+            }
+            Self::Throttled {
+                user_id,
+                session_id,
+                by,
+            } => Row {
+                kind: EventKind::LoginThrottled,
+                user_id,
+                session_id,
+                detail: Some(match by {
+                    Throttle::Account => Cow::Borrowed("account"),
+                    Throttle::Confirming(confirming) => Cow::Borrowed(confirming.action()),
+                    Throttle::Ip { field } => Cow::Owned(format!("ip_limit:{field}")),
+                }),
+            },
+            Self::Refreshed {
+                user_id,
+                session_id,
+                replay,
+            } => row(
+                EventKind::Refreshed,
+                Some(user_id),
+                Some(session_id),
+                replay.map(Replay::as_str),
+            ),
+            Self::RefreshRejected {
+                user_id,
+                session_id,
+                why,
+            } => row(
+                EventKind::RefreshRejected,
+                user_id,
+                session_id,
+                Some(why.as_str()),
+            ),
+            Self::RefreshTokenReused {
+                user_id,
+                session_id,
+                seen,
+            } => row(
+                EventKind::RefreshTokenReused,
+                Some(user_id),
+                Some(session_id),
+                Some(seen.as_str()),
+            ),
+            Self::LoggedOut {
+                user_id,
+                session_id,
+                scope,
+            } => row(
+                EventKind::Logout,
+                Some(user_id),
+                Some(session_id),
+                Some(scope.as_str()),
+            ),
+            Self::SessionRevoked {
+                user_id,
+                session_id,
+            } => row(
+                EventKind::SessionRevoked,
+                Some(user_id),
+                Some(session_id),
+                None,
+            ),
+            Self::PasswordChanged {
+                user_id,
+                session_id,
+            } => row(
+                EventKind::PasswordChanged,
+                Some(user_id),
+                Some(session_id),
+                None,
+            ),
+            Self::WrongPassword {
+                user_id,
+                session_id,
+                confirming,
+            } => row(
+                match confirming {
+                    Confirming::PasswordChange => EventKind::PasswordChangeFailed,
+                    Confirming::EmailChange => EventKind::EmailChangeRequested,
+                },
+                Some(user_id),
+                Some(session_id),
+                Some(LoginFailure::WrongPassword.as_str()),
+            ),
+            Self::PasswordResetRequested { user_id, outcome } => row(
+                EventKind::PasswordResetRequested,
+                user_id,
+                None,
+                Some(outcome.as_str()),
+            ),
+            Self::EmailVerified { user_id } => {
+                row(EventKind::EmailVerified, Some(user_id), None, None)
+            }
+            Self::EmailChanged { user_id } => {
+                row(EventKind::EmailChanged, Some(user_id), None, None)
+            }
+            Self::EmailChangeRequested {
+                user_id,
+                session_id,
+                outcome,
+            } => row(
+                EventKind::EmailChangeRequested,
+                Some(user_id),
+                Some(session_id),
+                Some(outcome.as_str()),
+            ),
+            Self::MailLimited {
+                user_id,
+                mail,
+                limit,
+            } => Row {
+                kind: EventKind::MailLimited,
+                user_id: Some(user_id),
+                session_id: None,
+                detail: Some(Cow::Owned(format!("{}:{limit}", mail.as_str()))),
+            },
+        }
+    }
+}
+
+impl Action<'_> {
+    fn row(&self, user_id: Uuid) -> Row<'_> {
+        let (kind, detail) = match *self {
+            Self::CreatedAccount => (EventKind::Registered, None),
+            Self::SetRoles(roles) => (EventKind::RolesChanged, Some(Cow::Owned(roles.join(",")))),
+            Self::EndedSessions => (
+                EventKind::SessionRevoked,
+                Some(Cow::Borrowed(EndReason::RevokedByAdmin.as_str())),
+            ),
+            Self::Disabled => (EventKind::UserDisabled, None),
+            Self::Enabled => (EventKind::UserEnabled, None),
+            Self::RespelledEmail => (
+                EventKind::EmailChanged,
+                Some(Cow::Borrowed("canonical_spelling")),
+            ),
+        };
+        Row {
+            kind,
+            user_id: Some(user_id),
+            session_id: None,
+            detail,
+        }
+    }
+}
+
 impl AuthService {
-    /// Writes an audit record of something the client (or the user behind
-    /// it) did.
+    /// Writes `event`, caused by `client` (or the user behind it), to the
+    /// audit trail, on `db` (the transaction of the change it records, when
+    /// there is one).
     pub async fn record<C: ConnectionTrait>(
         &self,
         db: &C,
-        kind: EventKind,
-        user_id: Option<Uuid>,
-        session_id: Option<Uuid>,
         client: &ClientInfo,
-        detail: Option<&str>,
+        event: Event<'_>,
     ) -> anyhow::Result<()> {
-        write(db, kind, user_id, session_id, client, detail, None).await
+        write(db, event.row(), client, None).await
     }
 
-    /// Writes an audit record of something `actor` did to user `user_id`.
+    /// Writes what `actor` did to user `user_id`'s account.
     pub(super) async fn record_by<C: ConnectionTrait>(
         &self,
         db: &C,
         actor: Actor,
-        kind: EventKind,
         user_id: Uuid,
         client: &ClientInfo,
-        detail: Option<&str>,
+        action: Action<'_>,
     ) -> anyhow::Result<()> {
-        write(
-            db,
-            kind,
-            Some(user_id),
-            None,
-            client,
-            detail,
-            Some(actor.stored()),
-        )
-        .await
+        write(db, action.row(user_id), client, Some(actor.stored())).await
     }
 
     /// The principal's own security events, newest first.
@@ -156,26 +540,23 @@ impl AuthService {
 
 async fn write<C: ConnectionTrait>(
     db: &C,
-    kind: EventKind,
-    user_id: Option<Uuid>,
-    session_id: Option<Uuid>,
+    row: Row<'_>,
     client: &ClientInfo,
-    detail: Option<&str>,
     actor: Option<String>,
 ) -> anyhow::Result<()> {
     store::events::record(
         db,
         NewEvent {
-            kind,
-            user_id,
-            session_id,
+            kind: row.kind,
+            user_id: row.user_id,
+            session_id: row.session_id,
             ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
-            detail,
+            detail: row.detail.as_deref(),
             actor,
             now: Utc::now(),
         },
     )
     .await
-    .with_context(|| format!("cannot record the {} event", kind.as_str()))
+    .with_context(|| format!("cannot record the {} event", row.kind.as_str()))
 }

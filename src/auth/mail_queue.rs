@@ -10,12 +10,12 @@ use entity::user;
 use sea_orm::ConnectionTrait;
 use tokio::sync::Notify;
 
+use super::audit::{Event, LinkRequest};
 use super::{AuthService, ClientInfo};
 use crate::config::{LinkTemplate, MailSettings};
 use crate::domain::{LinkToken, UserName};
 use crate::mail::{MailKind, Templates, Variables};
 use crate::store::account_tokens::{NewToken, Purpose};
-use crate::store::events::EventKind;
 use crate::store::outbox::{CountedBy, NewMail};
 use crate::store::{self};
 
@@ -110,6 +110,15 @@ pub(super) enum Queued {
     Limited,
 }
 
+impl From<Queued> for LinkRequest {
+    fn from(queued: Queued) -> Self {
+        match queued {
+            Queued::Sent => Self::Sent,
+            Queued::Limited => Self::Limited,
+        }
+    }
+}
+
 impl AuthService {
     /// Issues a token of `purpose` for `user` and queues its link to `to`
     /// (the account's address, or the new one), unless a sending limit is
@@ -124,14 +133,14 @@ impl AuthService {
         let Cause { user, client, now } = cause;
         let (url, ttl, kind) = self.mail.link_of(purpose);
         if let Some(limit) = self.sending_limit_reached(db, to, client, now).await? {
-            let detail = format!("{}:{limit}", kind.as_str());
             self.record(
                 db,
-                EventKind::MailLimited,
-                Some(user.id),
-                None,
                 client,
-                Some(&detail),
+                Event::MailLimited {
+                    user_id: user.id,
+                    mail: kind,
+                    limit,
+                },
             )
             .await?;
             tracing::info!(user_id = %user.id, kind = kind.as_str(), limit, "mail not sent: sending limit reached");

@@ -4,6 +4,7 @@
 use anyhow::Context;
 use chrono::Utc;
 
+use super::audit::Event;
 use super::mail_queue::Cause;
 use super::password_sign_in::Confirming;
 use super::principal::Principal;
@@ -12,7 +13,7 @@ use super::{Admitted, AuthError, AuthService, ClientInfo, SignedIn, Unauthentica
 use crate::domain::Password;
 use crate::mail::MailKind;
 use crate::store::sessions::Selection;
-use crate::store::{self, events::EventKind};
+use crate::store::{self};
 
 impl AuthService {
     /// Replaces the password of the principal's user after checking the
@@ -70,11 +71,11 @@ impl AuthService {
         let row = self.reissue(&tx, &session, None, now).await?;
         self.record(
             &tx,
-            EventKind::PasswordChanged,
-            Some(user.id),
-            Some(session.id),
             client,
-            None,
+            Event::PasswordChanged {
+                user_id: user.id,
+                session_id: session.id,
+            },
         )
         .await?;
         // Links asked for before stopped working with the other sessions

@@ -5,18 +5,37 @@
 use anyhow::Context;
 use chrono::Utc;
 
+use super::audit::{Event, LoginFailure, Throttle};
 use super::principal::Principal;
 use super::sign_in::{SignInMethod, SignInOutcome};
 use super::throttle::{Standing, ThrottleKey};
 use super::{AuthError, AuthService, ClientInfo};
 use crate::domain::{Email, Password};
-use crate::store::{self, events::EventKind};
+use crate::store::{self};
 
 /// What a signed-in user confirms with their password.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Confirming {
+pub enum Confirming {
     PasswordChange,
     EmailChange,
+}
+
+impl Confirming {
+    /// The field's name, as the audit trail and the log say it.
+    pub(super) fn action(self) -> &'static str {
+        match self {
+            Self::PasswordChange => "change_password",
+            Self::EmailChange => "change_email",
+        }
+    }
+
+    /// The input field that holds the password.
+    fn field(self) -> &'static str {
+        match self {
+            Self::PasswordChange => "currentPassword",
+            Self::EmailChange => "password",
+        }
+    }
 }
 
 /// A password checked under the account throttle.
@@ -82,11 +101,12 @@ impl AuthService {
             let user_id = user.as_ref().map(|u| u.id);
             self.record(
                 &self.db,
-                EventKind::LoginThrottled,
-                user_id,
-                None,
                 client,
-                Some("account"),
+                Event::Throttled {
+                    user_id,
+                    session_id: None,
+                    by: Throttle::Account,
+                },
             )
             .await?;
             tracing::info!(?user_id, retry_after, "login throttled");
@@ -95,22 +115,15 @@ impl AuthService {
         let user = match user {
             Some(user) if checked == Checked::Right => user,
             other => {
-                let detail = if other.is_some() {
-                    "wrong_password"
+                let why = if other.is_some() {
+                    LoginFailure::WrongPassword
                 } else {
-                    "unknown_email"
+                    LoginFailure::UnknownEmail
                 };
                 let user_id = other.map(|u| u.id);
-                self.record(
-                    &self.db,
-                    EventKind::LoginFailed,
-                    user_id,
-                    None,
-                    client,
-                    Some(detail),
-                )
-                .await?;
-                tracing::info!(?user_id, detail, "login failed");
+                self.record(&self.db, client, Event::LoginFailed { user_id, why })
+                    .await?;
+                tracing::info!(?user_id, ?why, "login failed");
                 return Err(AuthError::InvalidCredentials);
             }
         };
@@ -118,11 +131,11 @@ impl AuthService {
         if user.disabled_at.is_some() {
             self.record(
                 &self.db,
-                EventKind::LoginFailed,
-                Some(user.id),
-                None,
                 client,
-                Some("account_disabled"),
+                Event::LoginFailed {
+                    user_id: Some(user.id),
+                    why: LoginFailure::AccountDisabled,
+                },
             )
             .await?;
             tracing::info!(user_id = %user.id, "login refused: account disabled");
@@ -155,26 +168,17 @@ impl AuthService {
         let checked = self
             .check_password(&key, password, Some(user.password_hash.as_str()))
             .await?;
-        let (action, failed, field) = match confirming {
-            Confirming::PasswordChange => (
-                "change_password",
-                EventKind::PasswordChangeFailed,
-                "currentPassword",
-            ),
-            Confirming::EmailChange => {
-                ("change_email", EventKind::EmailChangeRequested, "password")
-            }
-        };
         match checked {
             Checked::Right => Ok(()),
             Checked::Throttled(retry_after) => {
                 self.record(
                     &self.db,
-                    EventKind::LoginThrottled,
-                    Some(user.id),
-                    Some(principal.session_id),
                     client,
-                    Some(action),
+                    Event::Throttled {
+                        user_id: Some(user.id),
+                        session_id: Some(principal.session_id),
+                        by: Throttle::Confirming(confirming),
+                    },
                 )
                 .await?;
                 Err(AuthError::Throttled { retry_after })
@@ -182,15 +186,18 @@ impl AuthService {
             Checked::Wrong => {
                 self.record(
                     &self.db,
-                    failed,
-                    Some(user.id),
-                    Some(principal.session_id),
                     client,
-                    Some("wrong_password"),
+                    Event::WrongPassword {
+                        user_id: user.id,
+                        session_id: principal.session_id,
+                        confirming,
+                    },
                 )
                 .await?;
-                tracing::info!(user_id = %user.id, action, "refused: wrong password");
-                Err(AuthError::WrongPassword { field })
+                tracing::info!(user_id = %user.id, action = confirming.action(), "refused: wrong password");
+                Err(AuthError::WrongPassword {
+                    field: confirming.field(),
+                })
             }
         }
     }
@@ -206,7 +213,10 @@ impl AuthService {
         self.mail_verification_link(
             &user,
             client,
-            Some((EventKind::LoginFailed, "email_not_verified")),
+            Some(Event::LoginFailed {
+                user_id: Some(user.id),
+                why: LoginFailure::EmailNotVerified,
+            }),
         )
         .await?;
         tracing::info!(user_id = %user.id, "login refused: address not verified");

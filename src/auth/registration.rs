@@ -4,14 +4,14 @@
 use anyhow::Context;
 use chrono::Utc;
 
-use super::audit::Actor;
+use super::audit::{Action, Actor, Event};
 use super::mail_queue::Cause;
 use super::session_core::Unit;
 use super::sign_in::{SignInMethod, SignInOutcome};
 use super::{Account, Admitted, AuthError, AuthService, ClientInfo, Registration};
 use crate::domain::Roles;
 use crate::store::account_tokens::Purpose;
-use crate::store::{self, events::EventKind};
+use crate::store::{self};
 
 /// Whether a new account's address counts as verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,15 +45,8 @@ impl AuthService {
         .await?;
         if self.mail.require_verified_email() {
             // The account exists; it signs in once its address is confirmed.
-            self.record(
-                &tx,
-                EventKind::Registered,
-                Some(user.id),
-                None,
-                client,
-                None,
-            )
-            .await?;
+            self.record(&tx, client, Event::Registered { user_id: user.id })
+                .await?;
             tx.commit("the registration").await?;
             self.mail_queued();
             tracing::info!(user_id = %user.id, "registered; the address must be confirmed before login");
@@ -80,7 +73,7 @@ impl AuthService {
         let (tx, user) = self
             .insert_account(&registration, roles, Verified::Yes)
             .await?;
-        self.record_by(&tx, actor, EventKind::Registered, user.id, client, None)
+        self.record_by(&tx, actor, user.id, client, Action::CreatedAccount)
             .await?;
         tx.commit("the new account").await?;
         tracing::info!(%actor, user_id = %user.id, "account created");

@@ -10,6 +10,7 @@ use chrono::Utc;
 use entity::{outbox_mail, user};
 use sea_orm::TransactionTrait;
 
+use super::audit::{Event, LinkRequest};
 use super::mail_queue::{Cause, Queued};
 use super::session_core::{EndReason, end_sessions};
 use super::sign_in::{SignInMethod, SignInOutcome};
@@ -18,7 +19,6 @@ use super::{Account, Admitted, AuthError, AuthService, ClientInfo};
 use crate::domain::{Email, LinkToken, Password};
 use crate::mail::{MailKind, PASSWORD_RESET_REQUEST, Requests};
 use crate::store::account_tokens::Purpose;
-use crate::store::events::EventKind;
 use crate::store::outbox::NewRequest;
 use crate::store::sessions::Selection;
 use crate::store::{self};
@@ -93,20 +93,16 @@ impl AuthService {
             }
             _ => None,
         };
-        let detail = match (&user, queued) {
-            (None, _) => "unknown_email",
-            (Some(_), None) => "account_disabled",
-            (Some(_), Some(Queued::Sent)) => "sent",
-            (Some(_), Some(Queued::Limited)) => "limited",
+        let outcome = match (&user, queued) {
+            (None, _) => LinkRequest::UnknownEmail,
+            (Some(_), None) => LinkRequest::AccountDisabled,
+            (Some(_), Some(queued)) => queued.into(),
         };
         let user_id = user.as_ref().map(|u| u.id);
         self.record(
             &tx,
-            EventKind::PasswordResetRequested,
-            user_id,
-            None,
             &client,
-            Some(detail),
+            Event::PasswordResetRequested { user_id, outcome },
         )
         .await?;
         tx.commit()
@@ -115,7 +111,7 @@ impl AuthService {
         if queued == Some(Queued::Sent) {
             self.mail_queued();
         }
-        tracing::info!(?user_id, detail, "password reset requested");
+        tracing::info!(?user_id, ?outcome, "password reset requested");
         Ok(())
     }
 

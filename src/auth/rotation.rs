@@ -24,12 +24,13 @@ use chrono::{DateTime, Utc};
 use entity::{refresh_token, session, user};
 use sea_orm::TransactionTrait;
 
+use super::audit::{Event, RefreshRefusal, Replay, Reuse};
 use super::session_core::EndReason;
 use super::tokens::{RefreshClaims, TokenError};
 use super::{AuthError, AuthService, ClientInfo, SignedIn};
 use crate::config::ReusePolicy;
 use crate::store::sessions::Selection;
-use crate::store::{self, events::EventKind};
+use crate::store::{self};
 
 impl AuthService {
     /// Exchanges a refresh token for a new pair of the same session.
@@ -49,11 +50,12 @@ impl AuthService {
                 // Expired tokens are genuine: worth a row in the audit trail.
                 self.record(
                     &self.db,
-                    EventKind::RefreshRejected,
-                    None,
-                    None,
                     client,
-                    Some("expired"),
+                    Event::RefreshRejected {
+                        user_id: None,
+                        session_id: None,
+                        why: RefreshRefusal::Expired,
+                    },
                 )
                 .await?;
                 return Err(AuthError::InvalidRefreshToken);
@@ -75,10 +77,10 @@ impl AuthService {
                     && row.xpair == claims.xpair
             })
         else {
-            return self.reject(&claims, "unknown", client).await;
+            return self.reject(&claims, RefreshRefusal::Unknown, client).await;
         };
         if row.revoked_at.is_some() {
-            return self.reject(&claims, "revoked", client).await;
+            return self.reject(&claims, RefreshRefusal::Revoked, client).await;
         }
         let (session, user) = match store::sessions::find_with_user(&self.reads, row.session_id)
             .await
@@ -86,20 +88,28 @@ impl AuthService {
         {
             None => {
                 return self
-                    .reject(&claims, "unknown_session_or_user", client)
+                    .reject(&claims, RefreshRefusal::UnknownSessionOrUser, client)
                     .await;
             }
             Some((session, _)) if session.revoked_at.is_some() => {
-                return self.reject(&claims, "session_revoked", client).await;
+                return self
+                    .reject(&claims, RefreshRefusal::SessionRevoked, client)
+                    .await;
             }
             Some((_, user)) if user.disabled_at.is_some() => {
-                return self.reject(&claims, "account_disabled", client).await;
+                return self
+                    .reject(&claims, RefreshRefusal::AccountDisabled, client)
+                    .await;
             }
             Some((session, _)) if session.expires_at <= now => {
-                return self.reject(&claims, "session_expired", client).await;
+                return self
+                    .reject(&claims, RefreshRefusal::SessionExpired, client)
+                    .await;
             }
             Some((session, _)) if session.refreshed_at + self.lifetimes.session_idle <= now => {
-                return self.reject(&claims, "session_idle", client).await;
+                return self
+                    .reject(&claims, RefreshRefusal::SessionIdle, client)
+                    .await;
             }
             Some(found) => found,
         };
@@ -145,11 +155,12 @@ impl AuthService {
         let next = self.reissue(&tx, session, Some(row.jti), now).await?;
         self.record(
             &tx,
-            EventKind::Refreshed,
-            Some(user.id),
-            Some(session.id),
             client,
-            None,
+            Event::Refreshed {
+                user_id: user.id,
+                session_id: session.id,
+                replay: None,
+            },
         )
         .await?;
         tx.commit().await.context("cannot commit the rotation")?;
@@ -171,16 +182,17 @@ impl AuthService {
         now: DateTime<Utc>,
     ) -> Result<SignedIn, AuthError> {
         if row.revoked_at.is_some() {
-            return self.reject(claims, "revoked", client).await;
+            return self.reject(claims, RefreshRefusal::Revoked, client).await;
         }
-        if let Some((replayed, detail)) = self.replay(&row, now).await? {
+        if let Some((replayed, replay)) = self.replay(&row, now).await? {
             self.record(
                 &self.db,
-                EventKind::Refreshed,
-                Some(row.user_id),
-                Some(row.session_id),
                 client,
-                Some(detail),
+                Event::Refreshed {
+                    user_id: row.user_id,
+                    session_id: row.session_id,
+                    replay: Some(replay),
+                },
             )
             .await?;
             return Ok(self.sign_pair(&replayed, session, user)?);
@@ -194,15 +206,16 @@ impl AuthService {
         .await?;
         self.record(
             &self.db,
-            EventKind::RefreshTokenReused,
-            Some(row.user_id),
-            Some(row.session_id),
             client,
-            Some(if self.within_grace(&row, now) {
-                "successor_already_used"
-            } else {
-                "after_grace"
-            }),
+            Event::RefreshTokenReused {
+                user_id: row.user_id,
+                session_id: row.session_id,
+                seen: if self.within_grace(&row, now) {
+                    Reuse::SuccessorAlreadyUsed
+                } else {
+                    Reuse::AfterGrace
+                },
+            },
         )
         .await?;
         tracing::warn!(
@@ -220,18 +233,18 @@ impl AuthService {
         &self,
         row: &refresh_token::Model,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<(refresh_token::Model, &'static str)>> {
+    ) -> anyhow::Result<Option<(refresh_token::Model, Replay)>> {
         /// Which row of the chain a replay may get.
         enum Answer {
             Newest,
             Successor,
         }
         let (answer, detail) = match (self.policy.reuse, self.within_grace(row, now)) {
-            (ReusePolicy::Forgiving, true) => (Answer::Newest, "newest_within_grace"),
+            (ReusePolicy::Forgiving, true) => (Answer::Newest, Replay::NewestWithinGrace),
             (ReusePolicy::Forgiving, false) if row.expires_at > now => {
-                (Answer::Successor, "successor_never_used")
+                (Answer::Successor, Replay::SuccessorNeverUsed)
             }
-            (ReusePolicy::Strict, true) => (Answer::Successor, "retry_within_grace"),
+            (ReusePolicy::Strict, true) => (Answer::Successor, Replay::RetryWithinGrace),
             (ReusePolicy::Forgiving | ReusePolicy::Strict, _) => return Ok(None),
         };
         let found = match answer {
@@ -256,19 +269,20 @@ impl AuthService {
     async fn reject(
         &self,
         claims: &RefreshClaims,
-        detail: &str,
+        why: RefreshRefusal,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         self.record(
             &self.db,
-            EventKind::RefreshRejected,
-            Some(claims.common.sub),
-            Some(claims.common.sid),
             client,
-            Some(detail),
+            Event::RefreshRejected {
+                user_id: Some(claims.common.sub),
+                session_id: Some(claims.common.sid),
+                why,
+            },
         )
         .await?;
-        tracing::info!(user_id = %claims.common.sub, session_id = %claims.common.sid, detail, "refresh token rejected");
+        tracing::info!(user_id = %claims.common.sub, session_id = %claims.common.sid, ?why, "refresh token rejected");
         Err(AuthError::InvalidRefreshToken)
     }
 }

@@ -6,13 +6,14 @@ use chrono::Utc;
 use entity::session;
 use uuid::Uuid;
 
+use super::audit::Event;
 use super::principal::Principal;
 use super::session_core::EndReason;
 use super::tokens::TokenError;
 use super::{AccessToken, AuthError, AuthService, ClientInfo, SessionView, UnauthenticatedReason};
 use crate::store::page::{Page, Slice};
 use crate::store::sessions::Selection;
-use crate::store::{self, events::EventKind};
+use crate::store::{self};
 
 /// Which of the user's sessions a logout ends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,7 +28,7 @@ pub enum LogoutScope {
 }
 
 impl LogoutScope {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Local => "local",
             Self::Others => "others",
@@ -119,11 +120,12 @@ impl AuthService {
             .await?;
         self.record(
             &self.db,
-            EventKind::Logout,
-            Some(user_id),
-            Some(session_id),
             client,
-            Some(scope.as_str()),
+            Event::LoggedOut {
+                user_id,
+                session_id,
+                scope,
+            },
         )
         .await?;
         tracing::info!(%user_id, %session_id, scope = scope.as_str(), revoked, "logged out");
@@ -154,11 +156,11 @@ impl AuthService {
         }
         self.record(
             &self.db,
-            EventKind::SessionRevoked,
-            Some(principal.user_id),
-            Some(session_id),
             client,
-            None,
+            Event::SessionRevoked {
+                user_id: principal.user_id,
+                session_id,
+            },
         )
         .await?;
         tracing::info!(user_id = %principal.user_id, %session_id, "session revoked by its owner");

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use entity::user;
 
+use super::audit::Event;
 use super::session_core::Unit;
 use super::{AuthError, AuthService, ClientInfo, SignedIn};
 use crate::store::events::EventKind;
@@ -33,7 +34,7 @@ impl SignInMethod {
     }
 
     /// The audit event a sign-in this way records.
-    fn event(self) -> EventKind {
+    pub(super) fn event(self) -> EventKind {
         match self {
             Self::NewAccount => EventKind::Registered,
             Self::Password => EventKind::LoginSucceeded,
@@ -77,20 +78,20 @@ impl AuthService {
         let opened = self
             .open_session(unit, user.id, method.amr(), client, now)
             .await?;
-        let event = method.event();
         self.record(
             unit,
-            event,
-            Some(user.id),
-            Some(opened.session.id),
             client,
-            None,
+            Event::SignedIn {
+                user_id: user.id,
+                session_id: opened.session.id,
+                method,
+            },
         )
         .await?;
         tracing::info!(
             user_id = %user.id,
             session_id = %opened.session.id,
-            event = event.as_str(),
+            event = method.event().as_str(),
             crowded_out = opened.crowded_out,
             "session started"
         );
