@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 use std::process::ExitCode;
 
 use authql::config::{Cli, Command, DatabaseSettings, Settings};

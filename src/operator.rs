@@ -18,8 +18,8 @@ use crate::auth::{
     SessionStatusCache,
 };
 use crate::config::{KeysAction, MailAction, Settings, UserAction};
+use crate::domain::Page;
 use crate::domain::{Email, Password, Roles, UserName};
-use crate::store::page::Page;
 use crate::{startup, store};
 
 /// The `User-Agent` the audit trail records for the CLI.

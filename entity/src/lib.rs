@@ -2,6 +2,7 @@
 //!
 //! These types never reach the GraphQL API; `src/graphql` has its own output
 //! types, so a column such as `password_hash` cannot be published by accident.
+#![forbid(unsafe_code)]
 
 pub mod account_token;
 pub mod auth_event;

@@ -1,5 +1,6 @@
 //! authql's schema migrations: one file per migration, each with `up` and `down`.
 //! The `authql migrate up|down|status` subcommand drives them.
+#![forbid(unsafe_code)]
 
 pub use sea_orm_migration::prelude::*;
 

@@ -12,7 +12,7 @@ use super::audit::{Action, Actor};
 use super::session_core::{EndReason, Unit, account_changed, end_sessions};
 use super::{Account, AuthError, AuthService, ClientInfo};
 use crate::domain::{ADMIN_ROLE, Email, Roles};
-use crate::store::page::{Page, Slice};
+use crate::domain::{Page, Slice};
 use crate::store::sessions::Selection;
 use crate::store::{self};
 

@@ -14,9 +14,10 @@ use super::principal::Principal;
 use super::session_core::EndReason;
 use super::sign_in::SignInMethod;
 use super::{AuthError, AuthService, ClientInfo, LogoutScope};
+use crate::domain::EventKind;
+use crate::domain::{Page, Slice};
 use crate::mail::MailKind;
-use crate::store::events::{EventFilter, EventKind, NewEvent};
-use crate::store::page::{Page, Slice};
+use crate::store::events::{EventFilter, NewEvent};
 use crate::store::{self};
 
 /// Who acts on another user's account.
@@ -510,19 +511,18 @@ impl AuthService {
         principal: &Principal,
         page: Page,
     ) -> Result<Slice<AuditEvent>, AuthError> {
-        let filter = EventFilter {
-            user_id: Some(principal.user_id),
-            kind: None,
-        };
-        self.audit_events(filter, page).await
+        self.audit_events(Some(principal.user_id), None, page).await
     }
 
-    /// Events matching `filter`, newest first (for admins).
+    /// Events of user `user_id` and of `kind` (each when given), newest
+    /// first (for admins).
     pub async fn audit_events(
         &self,
-        filter: EventFilter,
+        user_id: Option<Uuid>,
+        kind: Option<EventKind>,
         page: Page,
     ) -> Result<Slice<AuditEvent>, AuthError> {
+        let filter = EventFilter { user_id, kind };
         let slice = store::events::list(&self.reads, filter, page)
             .await
             .context("cannot read the audit trail")?;

@@ -11,7 +11,7 @@ use super::principal::Principal;
 use super::session_core::EndReason;
 use super::tokens::TokenError;
 use super::{AccessToken, AuthError, AuthService, ClientInfo, SessionView, UnauthenticatedReason};
-use crate::store::page::{Page, Slice};
+use crate::domain::{Page, Slice};
 use crate::store::sessions::Selection;
 use crate::store::{self};
 

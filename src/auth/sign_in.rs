@@ -9,7 +9,7 @@ use entity::user;
 use super::audit::Event;
 use super::session_core::Unit;
 use super::{AuthError, AuthService, ClientInfo, SignedIn};
-use crate::store::events::EventKind;
+use crate::domain::EventKind;
 
 /// How a user proved who they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,7 +29,7 @@ const DEVELOPMENT_VERIFY_URL: &str = "http://localhost:3000/verify-email?token={
 pub const TOKEN_PLACEHOLDER: &str = "{token}";
 
 /// `Mail` flags.
-#[derive(Debug, Args)]
+#[derive(Args)]
 #[command(next_help_heading = "Mail")]
 pub struct MailArgs {
     /// The SMTP server: `smtps://user:pass@host:465`,
@@ -90,6 +90,18 @@ pub struct MailArgs {
     /// The longest one SMTP conversation may take.
     #[arg(long, env = "AUTHQL_MAIL_SEND_TIMEOUT", default_value = MAIL_SEND_TIMEOUT, value_parser = parse_duration, global = true)]
     pub mail_send_timeout: Duration,
+}
+
+/// The SMTP URL's password is never shown.
+impl std::fmt::Debug for MailArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailArgs")
+            .field("smtp_url", &self.smtp_url.as_deref().map(super::redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("product_name", &self.product_name)
+            .field("require_verified_email", &self.require_verified_email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An SMTP URL; it may hold a password, so `Debug` hides it.

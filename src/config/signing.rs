@@ -53,7 +53,7 @@ impl SigningAlgorithm {
 }
 
 /// `Tokens and signing keys` flags.
-#[derive(Debug, Args)]
+#[derive(Args)]
 #[command(next_help_heading = "Tokens and signing keys")]
 pub struct SigningArgs {
     /// Signing algorithm: EdDSA, ES256 or RS256 (keys in the database,
@@ -121,6 +121,21 @@ pub struct SigningArgs {
     /// Also write Hasura's `https://hasura.io/jwt/claims` into access tokens.
     #[arg(long, env = "AUTHQL_HASURA_CLAIMS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub hasura_claims: bool,
+}
+
+/// The secrets (`AUTHQL_JWT_SECRET`, `AUTHQL_MASTER_KEY`) are never shown.
+impl std::fmt::Debug for SigningArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningArgs")
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<hidden>"))
+            .field("jwt_secret_file", &self.jwt_secret_file)
+            .field("master_key", &self.master_key.as_ref().map(|_| "<hidden>"))
+            .field("master_key_file", &self.master_key_file)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The 32-byte key that seals signing keys at rest. `Debug` prints

@@ -1,13 +1,17 @@
 //! Typed domain values parsed at the edge: once a value exists it is valid.
 
 mod email;
+mod event_kind;
 mod link_token;
+mod page;
 mod password;
 mod roles;
 mod user_name;
 
 pub use email::Email;
+pub use event_kind::EventKind;
 pub use link_token::LinkToken;
+pub use page::{Page, Slice};
 pub use password::Password;
 pub use roles::{ADMIN_ROLE, DEFAULT_ROLE, Roles};
 pub use user_name::UserName;

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object};
 
 use super::context;
-use super::errors::ApiError;
+use super::errors;
 use super::guards::Authenticated;
 use super::types::{AuthPayload, ChangePasswordInput, LoginInput, RegisterInput, User};
 
@@ -14,7 +14,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in user. Requires an access token.
     #[graphql(guard = "Authenticated")]
-    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+    async fn me(&self, ctx: &Context<'_>) -> errors::Result<User> {
         let principal = context::principal(ctx).await?;
         Ok(principal.account.as_ref().clone().into())
     }
@@ -30,25 +30,15 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The new account's name, e-mail and password.")] input: RegisterInput,
-    ) -> async_graphql::Result<AuthPayload> {
+    ) -> errors::Result<AuthPayload> {
         let (service, client) = (context::service(ctx)?, context::client(ctx));
         // The IP's budget is charged before the input is even parsed: judging
         // a password costs CPU, on a hashing worker.
-        let admitted = service
-            .admit(&client, "register")
-            .await
-            .map_err(ApiError::from)?;
+        let admitted = service.admit(&client, "register").await?;
         let policy = context::password_policy(ctx)?;
-        let registration = service
-            .judge(move || input.parse(&policy))
-            .await
-            .map_err(ApiError::from)?
-            .map_err(ApiError::from)?;
-        let outcome = service
-            .register(admitted, registration, &client)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(context::answer_sign_in(ctx, outcome)?)
+        let registration = service.judge(move || input.parse(&policy)).await??;
+        let outcome = service.register(admitted, registration, &client).await?;
+        context::answer_sign_in(ctx, outcome)
     }
 
     /// Signs in with e-mail and password; each login opens a new session.
@@ -56,13 +46,12 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The e-mail address and password.")] input: LoginInput,
-    ) -> async_graphql::Result<AuthPayload> {
-        let (email, password) = input.parse().map_err(ApiError::from)?;
+    ) -> errors::Result<AuthPayload> {
+        let (email, password) = input.parse()?;
         let outcome = context::service(ctx)?
             .login(&email, &password, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?;
-        Ok(context::answer_sign_in(ctx, outcome)?)
+            .await?;
+        context::answer_sign_in(ctx, outcome)
     }
 
     /// Changes the caller's password. The current password is checked (and
@@ -74,24 +63,18 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
-    ) -> async_graphql::Result<AuthPayload> {
+    ) -> errors::Result<AuthPayload> {
         let principal = context::principal(ctx).await?;
         let (service, client) = (context::service(ctx)?, context::client(ctx));
-        let admitted = service
-            .admit(&client, "changePassword")
-            .await
-            .map_err(ApiError::from)?;
+        let admitted = service.admit(&client, "changePassword").await?;
         let policy = context::password_policy(ctx)?;
         let account = principal.account.clone();
         let (current, new) = service
             .judge(move || input.parse(&policy, &account))
-            .await
-            .map_err(ApiError::from)?
-            .map_err(ApiError::from)?;
+            .await??;
         let signed_in = service
             .change_password(admitted, &principal, &current, &new, &client)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(context::deliver(ctx, signed_in)?)
+            .await?;
+        context::deliver(ctx, signed_in)
     }
 }

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
 use super::context;
-use super::errors::{ApiError, FieldErrors};
+use super::errors::{self, ApiError, FieldErrors};
 use super::guards::HasRole;
 use super::pagination::{self, Paged};
 use super::types::User;
@@ -23,14 +23,11 @@ pub struct AdminQuery;
 impl AdminQuery {
     /// The user with this id, or null. Requires the `admin` role.
     #[graphql(guard = "HasRole(ADMIN_ROLE)")]
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> errors::Result<Option<User>> {
         let Ok(id) = id.parse::<Uuid>() else {
             return Ok(None);
         };
-        let account = context::service(ctx)?
-            .account(id)
-            .await
-            .map_err(ApiError::from)?;
+        let account = context::service(ctx)?.account(id).await?;
         Ok(account.map(User::from))
     }
 
@@ -49,7 +46,7 @@ impl AdminQuery {
             desc = "Only users whose name or e-mail address contains this text, in any letter case."
         )]
         query: Option<String>,
-    ) -> async_graphql::Result<Paged<User>> {
+    ) -> errors::Result<Paged<User>> {
         let search = query.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
         if search
             .as_ref()
@@ -57,13 +54,12 @@ impl AdminQuery {
         {
             let mut fields = FieldErrors::default();
             fields.add("query", format!("at most {MAX_SEARCH_CHARS} characters"));
-            return Err(ApiError::from(fields).into());
+            return Err(fields.into());
         }
-        let page = pagination::page(first, after).map_err(ApiError::from)?;
+        let page = pagination::page(first, after)?;
         let users = context::service(ctx)?
             .users(search.as_deref(), page)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(pagination::connection(users, page, |account| {
             (account.id, account.into())
         }))
@@ -84,7 +80,7 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
         #[graphql(desc = "Role names: 1 to 64 of a-z, 0-9, _ - : .")] roles: Vec<String>,
-    ) -> async_graphql::Result<User> {
+    ) -> errors::Result<User> {
         let actor = admin(ctx).await?;
         let roles = Roles::parse(&roles).map_err(|message| {
             let mut fields = FieldErrors::default();
@@ -94,8 +90,7 @@ impl AdminMutation {
         let id = parse_user_id(&id)?;
         let account = context::service(ctx)?
             .set_user_roles(actor, id, roles, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(unknown_user)?;
         Ok(account.into())
     }
@@ -107,13 +102,12 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
-    ) -> async_graphql::Result<i32> {
+    ) -> errors::Result<i32> {
         let actor = admin(ctx).await?;
         let id = parse_user_id(&id)?;
         let revoked = context::service(ctx)?
             .revoke_user_sessions(actor, id, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(i32::try_from(revoked).unwrap_or(i32::MAX))
     }
 
@@ -126,13 +120,12 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
-    ) -> async_graphql::Result<User> {
+    ) -> errors::Result<User> {
         let actor = admin(ctx).await?;
         let id = parse_user_id(&id)?;
         let account = context::service(ctx)?
             .disable_user(actor, id, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(unknown_user)?;
         Ok(account.into())
     }
@@ -144,13 +137,12 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The user's id.")] id: ID,
-    ) -> async_graphql::Result<User> {
+    ) -> errors::Result<User> {
         let actor = admin(ctx).await?;
         let id = parse_user_id(&id)?;
         let account = context::service(ctx)?
             .enable_user(actor, id, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .ok_or_else(unknown_user)?;
         Ok(account.into())
     }

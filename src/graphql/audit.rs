@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::context;
-use super::errors::{ApiError, FieldErrors};
+use super::errors::{self, ApiError, FieldErrors};
 use super::guards::{Authenticated, HasRole};
 use super::pagination::{self, Paged};
 use crate::auth::AuditEvent;
 use crate::domain::ADMIN_ROLE;
-use crate::store::events::{EventFilter, EventKind};
+use crate::domain::EventKind;
 
 /// What happened.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,13 +158,10 @@ impl AuditQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "At most this many events (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
-    ) -> async_graphql::Result<Paged<SecurityEvent>> {
+    ) -> errors::Result<Paged<SecurityEvent>> {
         let principal = context::principal(ctx).await?;
-        let page = pagination::page(first, after).map_err(ApiError::from)?;
-        let events = context::service(ctx)?
-            .my_events(&principal, page)
-            .await
-            .map_err(ApiError::from)?;
+        let page = pagination::page(first, after)?;
+        let events = context::service(ctx)?.my_events(&principal, page).await?;
         Ok(pagination::connection(events, page, |event| {
             (event.id, event.into())
         }))
@@ -183,8 +180,8 @@ impl AuditQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only this user's events.")] user_id: Option<ID>,
         #[graphql(desc = "Only events of this kind.")] kind: Option<Kind>,
-    ) -> async_graphql::Result<Paged<AuditEventObject>> {
-        let page = pagination::page(first, after).map_err(ApiError::from)?;
+    ) -> errors::Result<Paged<AuditEventObject>> {
+        let page = pagination::page(first, after)?;
         let user_id = match user_id {
             None => None,
             Some(id) => Some(id.parse::<Uuid>().map_err(|_| {
@@ -193,14 +190,9 @@ impl AuditQuery {
                 ApiError::from(fields)
             })?),
         };
-        let filter = EventFilter {
-            user_id,
-            kind: kind.map(EventKind::from),
-        };
         let events = context::service(ctx)?
-            .audit_events(filter, page)
-            .await
-            .map_err(ApiError::from)?;
+            .audit_events(user_id, kind.map(EventKind::from), page)
+            .await?;
         Ok(pagination::connection(events, page, |event| {
             (event.id, event.into())
         }))

@@ -31,6 +31,15 @@ pub mod code {
     pub const LAST_ADMIN: &str = "LAST_ADMIN";
     pub const EMAIL_NOT_VERIFIED: &str = "EMAIL_NOT_VERIFIED";
     pub const INVALID_TOKEN: &str = "INVALID_TOKEN";
+    // Refusals of the HTTP layer, before any GraphQL runs.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const BATCHING_NOT_SUPPORTED: &str = "BATCHING_NOT_SUPPORTED";
+    pub const CORS_METHOD_NOT_ALLOWED: &str = "CORS_METHOD_NOT_ALLOWED";
+    pub const CORS_HEADER_NOT_ALLOWED: &str = "CORS_HEADER_NOT_ALLOWED";
 }
 
 /// The message every unexpected error is answered with.
@@ -63,6 +72,10 @@ impl FieldErrors {
         )
     }
 }
+
+/// What every resolver returns: its value, or an [`ApiError`] (an
+/// [`AuthError`] or [`FieldErrors`] converts with `?`).
+pub type Result<T> = std::result::Result<T, ApiError>;
 
 /// Every error a resolver can answer with.
 #[derive(Debug)]

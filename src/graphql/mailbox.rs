@@ -4,7 +4,7 @@
 use async_graphql::{Context, Object};
 
 use super::context;
-use super::errors::{ApiError, FieldErrors};
+use super::errors::{self, ApiError, FieldErrors};
 use super::guards::Authenticated;
 use super::types::{AuthPayload, ChangeEmailInput, ResetPasswordInput, User};
 use crate::auth::AuthError;
@@ -29,7 +29,7 @@ impl MailboxMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The account's e-mail address.")] email: String,
-    ) -> async_graphql::Result<bool> {
+    ) -> errors::Result<bool> {
         let mut errors = FieldErrors::default();
         if email.trim().is_empty() {
             errors.add("email", "must not be empty");
@@ -37,12 +37,11 @@ impl MailboxMutation {
             errors.add("email", "must be at most 255 characters");
         }
         if !errors.is_empty() {
-            return Err(ApiError::from(errors).into());
+            return Err(errors.into());
         }
         context::service(ctx)?
             .request_password_reset(&email, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(true)
     }
 
@@ -54,18 +53,12 @@ impl MailboxMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The link's token and the new password.")] input: ResetPasswordInput,
-    ) -> async_graphql::Result<AuthPayload> {
+    ) -> errors::Result<AuthPayload> {
         let (service, client) = (context::service(ctx)?, context::client(ctx));
-        let admitted = service
-            .admit(&client, "resetPassword")
-            .await
-            .map_err(ApiError::from)?;
+        let admitted = service.admit(&client, "resetPassword").await?;
         let token =
             LinkToken::parse(&input.token).ok_or(ApiError::Auth(AuthError::InvalidToken))?;
-        let account = service
-            .password_reset_account(&token)
-            .await
-            .map_err(ApiError::from)?;
+        let account = service.password_reset_account(&token).await?;
         let policy = context::password_policy(ctx)?;
         let new_password = input.new_password;
         let password = service
@@ -76,8 +69,7 @@ impl MailboxMutation {
                     &[account.name.as_str(), account.email.as_str()],
                 )
             })
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .map_err(|m| {
                 let mut errors = FieldErrors::default();
                 errors.add("newPassword", m);
@@ -85,9 +77,8 @@ impl MailboxMutation {
             })?;
         let outcome = service
             .reset_password(admitted, &token, &password, &client)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(context::answer_sign_in(ctx, outcome)?)
+            .await?;
+        context::answer_sign_in(ctx, outcome)
     }
 
     /// Confirms an address with the token of a link mailed to it: after
@@ -100,12 +91,11 @@ impl MailboxMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The token from the link (the `{token}` of `AUTHQL_VERIFY_URL`).")]
         token: String,
-    ) -> async_graphql::Result<User> {
+    ) -> errors::Result<User> {
         let token = LinkToken::parse(&token).ok_or(ApiError::Auth(AuthError::InvalidToken))?;
         let account = context::service(ctx)?
             .verify_email(&token, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(account.into())
     }
 
@@ -113,12 +103,11 @@ impl MailboxMutation {
     /// `false` when the address is verified already. Requires an access
     /// token.
     #[graphql(guard = "Authenticated")]
-    async fn resend_verification_email(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    async fn resend_verification_email(&self, ctx: &Context<'_>) -> errors::Result<bool> {
         let principal = context::principal(ctx).await?;
         Ok(context::service(ctx)?
             .resend_verification_email(&principal, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?)
+            .await?)
     }
 
     /// Starts moving the caller's account to another address: the password
@@ -130,13 +119,13 @@ impl MailboxMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The new address and the current password.")] input: ChangeEmailInput,
-    ) -> async_graphql::Result<bool> {
+    ) -> errors::Result<bool> {
         let principal = context::principal(ctx).await?;
-        let (new_email, password) = input.parse().map_err(ApiError::from)?;
+        let (new_email, password) = input.parse()?;
         if new_email.as_str() == principal.account.email {
             let mut errors = FieldErrors::default();
             errors.add("newEmail", "is the account's address already");
-            return Err(ApiError::from(errors).into());
+            return Err(errors.into());
         }
         context::service(ctx)?
             .change_email(&principal, &new_email, &password, &context::client(ctx))

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::audit::{AuditEventObject, SecurityEvent};
 use super::errors::FieldErrors;
 use super::types::{Session, User};
-use crate::store::page::{Page, Slice};
+use crate::domain::{Page, Slice};
 
 /// Items on a page when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
 use super::context::{self, TokenSource};
-use super::errors::ApiError;
+use super::errors;
 use super::guards::Authenticated;
 use super::pagination::{self, Paged};
 use super::types::{AccessTokenPayload, AuthPayload, LogoutPayload, LogoutScopeInput, Session};
@@ -18,12 +18,9 @@ pub struct SessionQuery;
 impl SessionQuery {
     /// The session the access token belongs to. Requires an access token.
     #[graphql(guard = "Authenticated")]
-    async fn session(&self, ctx: &Context<'_>) -> async_graphql::Result<Session> {
+    async fn session(&self, ctx: &Context<'_>) -> errors::Result<Session> {
         let principal = context::principal(ctx).await?;
-        let view = context::service(ctx)?
-            .session(&principal)
-            .await
-            .map_err(ApiError::from)?;
+        let view = context::service(ctx)?.session(&principal).await?;
         Ok(view.into())
     }
 
@@ -40,13 +37,10 @@ impl SessionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "At most this many sessions (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
-    ) -> async_graphql::Result<Paged<Session>> {
+    ) -> errors::Result<Paged<Session>> {
         let principal = context::principal(ctx).await?;
-        let page = pagination::page(first, after).map_err(ApiError::from)?;
-        let views = context::service(ctx)?
-            .sessions(&principal, page)
-            .await
-            .map_err(ApiError::from)?;
+        let page = pagination::page(first, after)?;
+        let views = context::service(ctx)?.sessions(&principal, page).await?;
         Ok(pagination::connection(views, page, |view| {
             (view.id, view.into())
         }))
@@ -71,20 +65,20 @@ impl SessionMutation {
             desc = "The refresh token from the last `login`, `register` or `refresh`; omit it to use the refresh cookie."
         )]
         refresh_token: Option<String>,
-    ) -> async_graphql::Result<AuthPayload> {
+    ) -> errors::Result<AuthPayload> {
         let (token, source) = context::refresh_token(ctx, refresh_token)?;
         match context::service(ctx)?
             .refresh(token.as_deref(), &context::client(ctx))
             .await
         {
-            Ok(signed_in) => Ok(context::deliver(ctx, signed_in)?),
+            Ok(signed_in) => context::deliver(ctx, signed_in),
             Err(error) => {
                 // A cookie that cannot refresh any more is of no use to keep.
                 if source == TokenSource::Cookie && matches!(error, AuthError::InvalidRefreshToken)
                 {
                     context::clear_refresh_cookie(ctx)?;
                 }
-                Err(ApiError::from(error).into())
+                Err(error.into())
             }
         }
     }
@@ -102,7 +96,7 @@ impl SessionMutation {
         )]
         refresh_token: Option<String>,
         #[graphql(desc = "Which sessions to end.", default)] scope: LogoutScopeInput,
-    ) -> async_graphql::Result<LogoutPayload> {
+    ) -> errors::Result<LogoutPayload> {
         let authenticated = context::authentication(ctx).await?;
         let (token, _) = match authenticated {
             // With a valid access token no refresh token is needed.
@@ -116,8 +110,7 @@ impl SessionMutation {
                 scope.into(),
                 &context::client(ctx),
             )
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         if scope != LogoutScopeInput::Others {
             context::clear_refresh_cookie(ctx)?;
         }
@@ -134,7 +127,7 @@ impl SessionMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The session's `id`, as `sessions` lists it.")] id: ID,
-    ) -> async_graphql::Result<bool> {
+    ) -> errors::Result<bool> {
         let principal = context::principal(ctx).await?;
         // A malformed id is as unknown as any other.
         let Ok(session_id) = id.parse::<Uuid>() else {
@@ -142,8 +135,7 @@ impl SessionMutation {
         };
         let revoked = context::service(ctx)?
             .revoke_own_session(&principal, session_id, &context::client(ctx))
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         if revoked && session_id == principal.session_id {
             context::clear_refresh_cookie(ctx)?;
         }
@@ -156,15 +148,11 @@ impl SessionMutation {
     /// after that, `UNAUTHENTICATED` (reason `expired`) until the client
     /// refreshes.
     #[graphql(guard = "Authenticated")]
-    async fn renew_access_token(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<AccessTokenPayload> {
+    async fn renew_access_token(&self, ctx: &Context<'_>) -> errors::Result<AccessTokenPayload> {
         let principal = context::principal(ctx).await?;
         let access = context::service(ctx)?
             .renew_access_token(&principal)
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         Ok(access.into())
     }
 }

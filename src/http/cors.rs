@@ -24,6 +24,7 @@ use wildmatch::WildMatch;
 
 use super::client::forwarded_by_trusted_proxy;
 use crate::config::CorsSettings;
+use crate::graphql::errors::code;
 
 const ALLOWED_METHODS: &str = "GET, POST";
 const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
@@ -175,7 +176,7 @@ impl<E: Endpoint> Endpoint for CorsEndpoint<E> {
             Err(origin) => {
                 tracing::warn!(%origin, path = req.uri().path(), "cross-origin request refused");
                 return Ok(refusal(
-                    "ORIGIN_NOT_ALLOWED",
+                    code::ORIGIN_NOT_ALLOWED,
                     &format!("The origin {origin} is not allowed; add it to AUTHQL_CORS_ORIGINS"),
                 ));
             }
@@ -225,7 +226,7 @@ impl<E> CorsEndpoint<E> {
         if method != "GET" && method != "POST" {
             tracing::warn!(method, "cross-origin preflight refused: method");
             return refusal(
-                "CORS_METHOD_NOT_ALLOWED",
+                code::CORS_METHOD_NOT_ALLOWED,
                 &format!("The method {method} is not allowed; use GET or POST"),
             );
         }
@@ -237,7 +238,7 @@ impl<E> CorsEndpoint<E> {
         if let Some(refused) = self.policy.refused_header(requested) {
             tracing::warn!(header = refused, "cross-origin preflight refused: header");
             return refusal(
-                "CORS_HEADER_NOT_ALLOWED",
+                code::CORS_HEADER_NOT_ALLOWED,
                 &format!(
                     "The request header {refused} is not allowed; add it to AUTHQL_CORS_ALLOWED_HEADERS"
                 ),
@@ -268,7 +269,7 @@ impl<E> CorsEndpoint<E> {
 }
 
 /// A refused cross-origin request: 403 with a JSON error a developer can act on.
-fn refusal(code: &str, message: &str) -> Response {
+fn refusal(code: &'static str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     Response::builder()
         .status(StatusCode::FORBIDDEN)

@@ -137,7 +137,7 @@ async fn serve(
     if method != Method::GET && method != Method::POST {
         return transport_error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            code::METHOD_NOT_ALLOWED,
             "Use GET or POST",
         )
         .with_header(header::ALLOW, "GET, POST")
@@ -154,7 +154,7 @@ async fn serve(
     let Some(format) = ResponseFormat::negotiate(accept) else {
         return transport_error(
             StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
+            code::NOT_ACCEPTABLE,
             "Accept application/graphql-response+json or application/json",
         );
     };
@@ -171,7 +171,7 @@ async fn serve(
     if method == Method::GET && operation_type == Some(OperationType::Mutation) {
         return transport_error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            code::METHOD_NOT_ALLOWED,
             "Mutations must use POST",
         )
         .with_header(header::ALLOW, "POST")
@@ -293,8 +293,9 @@ async fn read_request(
 ) -> Result<async_graphql::Request, Response> {
     let max_nesting = endpoint.limits.max_nesting;
     if *method == Method::GET {
-        return parse_get_parameters(req.uri().query().unwrap_or_default(), max_nesting)
-            .map_err(|message| transport_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message));
+        return parse_get_parameters(req.uri().query().unwrap_or_default(), max_nesting).map_err(
+            |message| transport_error(StatusCode::BAD_REQUEST, code::BAD_REQUEST, &message),
+        );
     }
     let content_type = req
         .headers()
@@ -305,7 +306,7 @@ async fn read_request(
     if content_type.as_deref() != Some(JSON) {
         return Err(transport_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            code::UNSUPPORTED_MEDIA_TYPE,
             "POST bodies must be application/json",
         ));
     }
@@ -317,26 +318,26 @@ async fn read_request(
     .map_err(|_| {
         transport_error(
             StatusCode::REQUEST_TIMEOUT,
-            "REQUEST_TIMEOUT",
+            code::REQUEST_TIMEOUT,
             "The request body was not received in time",
         )
     })?
     .map_err(|e| match e {
         poem::error::ReadBodyError::PayloadTooLarge => transport_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
+            code::PAYLOAD_TOO_LARGE,
             "Request bodies are limited to 64 KiB",
         ),
         _ => transport_error(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            code::BAD_REQUEST,
             "Cannot read the request body",
         ),
     })?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(transport_error(
             StatusCode::BAD_REQUEST,
-            "BATCHING_NOT_SUPPORTED",
+            code::BATCHING_NOT_SUPPORTED,
             "Batched requests are not supported: send one operation per request",
         ));
     }
@@ -351,7 +352,7 @@ async fn read_request(
     let not_a_request = || {
         transport_error(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            code::BAD_REQUEST,
             "The body must be a JSON object with a string `query`",
         )
     };
@@ -462,7 +463,7 @@ fn render(
 }
 
 /// An error of the HTTP exchange itself, before any GraphQL ran.
-fn transport_error(status: StatusCode, code: &str, message: &str) -> Response {
+fn transport_error(status: StatusCode, code: &'static str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     Response::builder()
         .status(status)

@@ -6,7 +6,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::page::{self, Page, Slice};
+use super::page;
+use crate::domain::{Page, Slice};
 
 /// A user about to be inserted.
 pub struct NewUser<'a> {

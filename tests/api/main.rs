@@ -1,4 +1,5 @@
 //! authql's integration tests: one binary, a real server per test.
+#![forbid(unsafe_code)]
 
 /// Runs each named test on every backend: `<name>::sqlite` always, and
 /// `<name>::postgres` when `AUTHQL_TEST_POSTGRES_URL` was set for the build

@@ -6,6 +6,7 @@
 //! The key set is cached for the `max-age` authql sends; a token naming an
 //! unknown key causes a refetch, at most once per `min_refetch_interval`, so
 //! junk `kid`s cannot make this service hammer authql.
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

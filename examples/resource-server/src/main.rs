@@ -1,5 +1,6 @@
 //! `cargo run -p authql-resource-server`: the example API on port 8001,
 //! trusting the authql at `AUTHQL_URL` (default http://127.0.0.1:8000).
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 use std::time::Duration;
