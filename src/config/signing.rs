@@ -186,15 +186,29 @@ impl MasterKey {
 }
 
 /// Where the signing key comes from.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Signing {
-    /// HS256 with one secret (`Debug` prints `SecretString([REDACTED])`).
+    /// HS256 with one secret.
     Shared(SecretString),
     /// Asymmetric keys kept in the database, sealed by the master key.
     Managed {
         algorithm: SigningAlgorithm,
         master_key: MasterKey,
     },
+}
+
+/// Neither the secret nor the master key is shown.
+impl std::fmt::Debug for Signing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Shared(_) => f.write_str("Shared(<hidden>)"),
+            Self::Managed { algorithm, .. } => f
+                .debug_struct("Managed")
+                .field("algorithm", algorithm)
+                .field("master_key", &"<hidden>")
+                .finish(),
+        }
+    }
 }
 
 impl Signing {

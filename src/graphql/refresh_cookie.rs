@@ -33,13 +33,24 @@ pub struct RefreshCookie {
 }
 
 /// The refresh cookie of one request, as the HTTP handler found it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum CookieToken {
     /// No cookie, or the transport does not use cookies.
     Absent,
     Present(String),
     /// A cookie sent from an origin not trusted with credentials: never used.
     FromForeignOrigin,
+}
+
+/// The token is never shown.
+impl std::fmt::Debug for CookieToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Absent => f.write_str("Absent"),
+            Self::Present(_) => f.write_str("Present(<hidden>)"),
+            Self::FromForeignOrigin => f.write_str("FromForeignOrigin"),
+        }
+    }
 }
 
 impl RefreshCookie {
