@@ -7,8 +7,11 @@
 #
 #   bash bench/core_ab.sh BIN_A BIN_B
 #   BACKENDS=sqlite ROUNDS=1 DURATION=5 bash bench/core_ab.sh /tmp/authql-before target/release/authql
+#   PATHS=refresh bash bench/core_ab.sh BIN_A BIN_B   (what bench/refresh_ab.sh runs)
 #
-# Build the earlier binary from a checkout of the earlier commit. Needs wrk,
+# Build the earlier binary from a checkout of the earlier commit, in a
+# target directory of its own (with a shared one, cargo reused one checkout's
+# `entity` crate for the other). Needs wrk,
 # curl, python3 and for PostgreSQL a server at $BENCH_POSTGRES_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
 CHAINS="${CHAINS:-32}"
 ROUNDS="${ROUNDS:-2}"
+PATHS="${PATHS:-me login refresh}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PORT="${BENCH_PORT:-18795}"
@@ -46,16 +50,21 @@ for backend in $BACKENDS; do
             DB_URL=$(fresh_database "$backend" authql_bench_core)
             start_server "$DB_URL"
             TOKEN=$(gql "$REGISTER_BODY" | json "d['data']['register']['accessToken']")
-            RESULT=$(TOKEN="$TOKEN" BODY="$ME_BODY" wrk_run 1 32 graphql.lua)
-            row "$backend" "$build" me "$RESULT"
-            RESULT=$(BODY="$LOGIN_BODY" wrk_run 1 16 graphql.lua)
-            row "$backend" "$build" login "$RESULT"
-            : >"$WORK/tokens"
-            for _ in $(seq 1 "$CHAINS"); do
-                gql "$LOGIN_BODY" | json "d['data']['login']['refreshToken']" >>"$WORK/tokens"
+            for path in $PATHS; do
+                case "$path" in
+                    me) RESULT=$(TOKEN="$TOKEN" BODY="$ME_BODY" wrk_run 1 32 graphql.lua) ;;
+                    login) RESULT=$(BODY="$LOGIN_BODY" wrk_run 1 16 graphql.lua) ;;
+                    refresh)
+                        : >"$WORK/tokens"
+                        for _ in $(seq 1 "$CHAINS"); do
+                            gql "$LOGIN_BODY" | json "d['data']['login']['refreshToken']" >>"$WORK/tokens"
+                        done
+                        RESULT=$(TOKENS_FILE="$WORK/tokens" wrk_run "$CHAINS" "$CHAINS" refresh.lua)
+                        ;;
+                    *) echo "unknown path: $path" >&2; exit 2 ;;
+                esac
+                row "$backend" "$build" "$path" "$RESULT"
             done
-            RESULT=$(TOKENS_FILE="$WORK/tokens" wrk_run "$CHAINS" "$CHAINS" refresh.lua)
-            row "$backend" "$build" refresh "$RESULT"
             stop_servers
         done
     done
