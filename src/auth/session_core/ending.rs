@@ -141,14 +141,4 @@ impl AuthService {
         unit.commit("the revocation").await?;
         Ok(ended)
     }
-
-    /// A unit of work on the writer.
-    pub(in crate::auth) async fn begin(&self) -> anyhow::Result<Unit> {
-        Unit::begin(&self.db, &self.news).await
-    }
-
-    /// `tx` (begun under a lock, say) as a unit of work.
-    pub(in crate::auth) fn unit(&self, tx: sea_orm::DatabaseTransaction) -> Unit {
-        Unit::wrap(tx, &self.news)
-    }
 }

@@ -8,6 +8,7 @@ use entity::{refresh_token, session, user};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+use crate::auth::sign_in::known_method;
 use crate::auth::tokens::{Authentication, Grant};
 use crate::auth::{AccessToken, AuthError, AuthService, SignedIn, UnauthenticatedReason};
 use crate::store::{self};
@@ -23,12 +24,7 @@ pub fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
 
 /// What a session's access tokens say of how its user proved who they are.
 fn authentication(session: &session::Model, methods: &mut Vec<&'static str>) -> DateTime<Utc> {
-    methods.extend(
-        session
-            .auth_methods
-            .split(' ')
-            .filter_map(super::super::sign_in::known_method),
-    );
+    methods.extend(session.auth_methods.split(' ').filter_map(known_method));
     session.authenticated_at.unwrap_or(session.created_at)
 }
 

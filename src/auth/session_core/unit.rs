@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::news::{Change, SessionNews};
+use crate::auth::AuthService;
 
 /// A transaction whose changes (sessions ended, accounts changed, sessions
 /// opened) are applied to this instance's status cache and published to
@@ -62,6 +63,18 @@ impl Unit {
     /// Rolls back; nothing is announced.
     pub async fn rollback(self) -> anyhow::Result<()> {
         self.tx.rollback().await.context("cannot roll back")
+    }
+}
+
+impl AuthService {
+    /// A unit of work on the writer.
+    pub(in crate::auth) async fn begin(&self) -> anyhow::Result<Unit> {
+        Unit::begin(&self.db, &self.news).await
+    }
+
+    /// `tx` (begun under a lock, say) as a unit of work.
+    pub(in crate::auth) fn unit(&self, tx: DatabaseTransaction) -> Unit {
+        Unit::wrap(tx, &self.news)
     }
 }
 
