@@ -9,9 +9,9 @@ use tokio::net::TcpListener;
 
 use std::sync::Arc;
 
-use crate::auth::AuthService;
 use crate::auth::feed::RevocationFeed;
 use crate::auth::keys::Keyring;
+use crate::auth::{AuthService, SessionNews};
 use crate::config::{
     CleanupSettings, DatabaseSettings, Delivery, MigrateAction, ServerLimits, Settings,
 };
@@ -32,6 +32,7 @@ pub struct Application {
     keyring: Arc<Keyring>,
     feed: RevocationFeed,
     mail: MailWorker,
+    news: SessionNews,
 }
 
 impl Application {
@@ -50,7 +51,14 @@ impl Application {
         )
         .await?;
         let service = Arc::new(
-            AuthService::new(db.clone(), reads, Arc::clone(&keyring), news, &settings).await?,
+            AuthService::new(
+                db.clone(),
+                reads,
+                Arc::clone(&keyring),
+                news.clone(),
+                &settings,
+            )
+            .await?,
         );
         let mail = MailWorker::new(
             db.clone(),
@@ -113,12 +121,20 @@ impl Application {
             keyring,
             feed,
             mail,
+            news,
         })
     }
 
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// What this process hears of sessions and accounts: every change it
+    /// commits and every change it reads from the revocation feed
+    /// ([`SessionNews::subscribe`]).
+    pub fn news(&self) -> SessionNews {
+        self.news.clone()
     }
 
     /// Serves until SIGINT or SIGTERM, then drains for up to 10 s. The

@@ -134,6 +134,8 @@ pub struct TestApp {
     /// The key the server signed with when it started, so tests can forge
     /// tokens that verify.
     pub signer: Arc<SigningKey>,
+    /// What the server's process hears of sessions and accounts.
+    pub news: authql::auth::SessionNews,
 }
 
 /// A server with the default settings.
@@ -230,6 +232,7 @@ async fn start(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
         .await
         .expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let news = app.news();
     tokio::spawn(app.run_until_stopped());
     let db = authql::store::connect(&settings.database)
         .await
@@ -245,6 +248,7 @@ async fn start(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
         settings,
         database,
         signer,
+        news,
     }
 }
 

@@ -9,7 +9,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query:
 use serde_json::json;
 
 use crate::admin::{set_roles, signed_in_with_roles};
-use crate::helpers::{PASSWORD, TestApp, Tokens, spawn_app_with, time_until};
+use authql::auth::{Change, EndReason};
+use authql::store::revocations::Revoked;
+
+use crate::helpers::{PASSWORD, TestApp, Tokens, claim_uuid, spawn_app_with, time_until};
 
 /// What every test here expects of the slowest backend (SQLite polling).
 const BOUND: Duration = Duration::from_secs(1);
@@ -253,7 +256,74 @@ async fn an_instance_that_cannot_read_the_feed_checks_every_request_against_the_
     assert_eq!(b.me(Some(&revoked.access)).await.reason(), Some("revoked"));
 }
 
+/// The next change `heard` hears that `matches`, within [`BOUND`].
+async fn hear(
+    heard: &mut tokio::sync::broadcast::Receiver<Change>,
+    what: &str,
+    matches: impl Fn(&Change) -> bool,
+) -> Change {
+    tokio::time::timeout(BOUND, async {
+        loop {
+            match heard.recv().await {
+                Ok(change) if matches(&change) => return change,
+                Ok(_) => {}
+                Err(error) => panic!("{what}: {error}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: not heard within {BOUND:?}"))
+}
+
+async fn the_process_hears_every_session_change_at_commit_and_the_others_through_the_feed() {
+    let (a, b) = two_instances().await;
+    let mut on_a = a.news.subscribe();
+    let mut on_b = b.news.subscribe();
+
+    let laptop = a.signed_up().await;
+    let laptop_session = claim_uuid(&laptop.access, "sid");
+    let user_id: uuid::Uuid = laptop.user_id.parse().unwrap();
+    hear(&mut on_a, "sign-up", |c| {
+        *c == Change::SessionOpened {
+            user_id,
+            session_id: laptop_session,
+        }
+    })
+    .await;
+
+    // A logout on a: a hears it at commit, with its reason; b reads it from
+    // the feed.
+    a.logout(Some(&laptop.access), None).await.ok("logout");
+    hear(&mut on_a, "logout", |c| {
+        matches!(c, Change::SessionsEnded { sessions, reason: EndReason::Logout } if sessions[..] == [laptop_session])
+    })
+    .await;
+    hear(&mut on_b, "logout on the other instance", |c| {
+        matches!(c, Change::FromFeed(changes) if changes.contains(&Revoked::Session(laptop_session)))
+    })
+    .await;
+
+    // A demotion on b: b hears that the account changed.
+    let root = signed_in_with_roles(&b, "root@example.com", &["user", "admin"]).await;
+    let other = signed_in_with_roles(&b, "other@example.com", &["user", "admin"]).await;
+    let other_id: uuid::Uuid = other.user_id.parse().unwrap();
+    set_roles(&b, &root.access, &other.user_id, &["user"])
+        .await
+        .ok("setUserRoles");
+    hear(&mut on_b, "demotion", |c| {
+        *c == Change::AccountChanged { user_id: other_id }
+    })
+    .await;
+    hear(
+        &mut on_a,
+        "demotion on the other instance",
+        |c| matches!(c, Change::FromFeed(changes) if changes.contains(&Revoked::User(other_id))),
+    )
+    .await;
+}
+
 crate::on_every_backend!(
+    the_process_hears_every_session_change_at_commit_and_the_others_through_the_feed,
     every_kind_of_revocation_stops_the_other_instances_access_tokens,
     what_admins_do_reaches_the_other_instance_within_the_bound,
     a_retired_key_is_refused_by_the_other_instance_before_its_reload_interval,
