@@ -121,7 +121,9 @@ impl RevocationFeed {
             position = last.position;
             let changes: Vec<Revoked> = rows.iter().filter_map(Revoked::from_row).collect();
             let retired_a_key = changes.iter().any(|c| matches!(c, Revoked::Key(_)));
-            self.news.announce(Change::FromFeed(changes.into()));
+            if !changes.is_empty() {
+                self.news.announce(Change::FromFeed(changes.into()));
+            }
             if retired_a_key && let Err(error) = self.keyring.reload().await {
                 tracing::warn!(
                     error = format!("{error:#}"),

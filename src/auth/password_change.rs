@@ -2,7 +2,9 @@
 //! every other session ends, and this session continues with a fresh pair.
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use entity::user;
+use sea_orm::ConnectionTrait;
 
 use super::audit::Event;
 use super::mail_queue::Cause;
@@ -46,9 +48,11 @@ impl AuthService {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         // The first statement writes: SQLite takes its write lock here.
-        store::users::set_password_hash(&tx, user.id, password_hash.clone(), now)
-            .await
-            .context("cannot store the new password hash")?;
+        // Links asked for before stop working with the other sessions
+        // (`end_sessions` below); the owner is told.
+        let user = self
+            .replace_password(&tx, user, password_hash, client, now)
+            .await?;
         let session = store::sessions::find(&tx, principal.session_id)
             .await
             .context("cannot load the session")?
@@ -78,10 +82,33 @@ impl AuthService {
             },
         )
         .await?;
-        // Links asked for before stopped working with the other sessions
-        // (`end_sessions`); the owner is told.
+        let signed_in = self.sign_pair(&row, &session, user)?;
+        tx.commit("the password change").await?;
+        self.mail_queued();
+        tracing::info!(user_id = %row.user_id, ended_sessions = others, "password changed");
+        Ok(signed_in)
+    }
+
+    /// Stores `user`'s new password hash and queues the notice to the
+    /// account's address, in `db` (the transaction of the change); returns
+    /// the user as it now is. A password change and a reset both end here.
+    pub(super) async fn replace_password<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        user: user::Model,
+        password_hash: String,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<user::Model> {
+        store::users::set_password_hash(db, user.id, password_hash.clone(), now)
+            .await
+            .context("cannot store the new password hash")?;
+        let user = user::Model {
+            password_hash,
+            ..user
+        };
         self.queue_notice(
-            &tx,
+            db,
             MailKind::PasswordChanged,
             &user.email,
             None,
@@ -92,14 +119,6 @@ impl AuthService {
             },
         )
         .await?;
-        let user = entity::user::Model {
-            password_hash,
-            ..user
-        };
-        let signed_in = self.sign_pair(&row, &session, user)?;
-        tx.commit("the password change").await?;
-        self.mail_queued();
-        tracing::info!(user_id = %row.user_id, ended_sessions = others, "password changed");
-        Ok(signed_in)
+        Ok(user)
     }
 }

@@ -7,7 +7,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use entity::{outbox_mail, user};
+use entity::outbox_mail;
 use sea_orm::TransactionTrait;
 
 use super::audit::{Event, LinkRequest};
@@ -17,7 +17,7 @@ use super::sign_in::{SignInMethod, SignInOutcome};
 use super::throttle::ThrottleKey;
 use super::{Account, Admitted, AuthError, AuthService, ClientInfo};
 use crate::domain::{Email, LinkToken, Password};
-use crate::mail::{MailKind, PASSWORD_RESET_REQUEST, Requests};
+use crate::mail::{PASSWORD_RESET_REQUEST, Requests};
 use crate::store::account_tokens::Purpose;
 use crate::store::outbox::NewRequest;
 use crate::store::sessions::Selection;
@@ -161,9 +161,6 @@ impl AuthService {
         if user.disabled_at.is_some() {
             return Err(AuthError::AccountDisabled);
         }
-        store::users::set_password_hash(&tx, user.id, password_hash.clone(), now)
-            .await
-            .context("cannot store the new password hash")?;
         let user = match user.email_verified_at {
             Some(_) => user,
             None => store::users::set_email_verified(
@@ -187,22 +184,9 @@ impl AuthService {
             now,
         )
         .await?;
-        self.queue_notice(
-            &tx,
-            MailKind::PasswordChanged,
-            &user.email,
-            None,
-            Cause {
-                user: &user,
-                client,
-                now,
-            },
-        )
-        .await?;
-        let user = user::Model {
-            password_hash,
-            ..user
-        };
+        let user = self
+            .replace_password(&tx, user, password_hash, client, now)
+            .await?;
         let email = user.email.clone();
         let user_id = user.id;
         let outcome = self

@@ -98,10 +98,10 @@ fn is_zero(value: &i64) -> bool {
 
 /// How and when the user of a session proved who they are: what an access
 /// token says in `amr` and `auth_time`.
-#[derive(Clone, Copy, Debug)]
-pub struct Authentication<'a> {
+#[derive(Clone, Debug)]
+pub struct Authentication {
     /// RFC 8176 method values.
-    pub methods: &'a [&'a str],
+    pub methods: Vec<&'static str>,
     pub at: DateTime<Utc>,
 }
 
@@ -214,7 +214,7 @@ impl TokenKeys {
     pub fn issue_access(
         &self,
         grant: &Grant,
-        authentication: Authentication<'_>,
+        authentication: &Authentication,
         roles: &[String],
     ) -> anyhow::Result<String> {
         let hasura = self.hasura_claims.then(|| HasuraClaims {
@@ -447,9 +447,9 @@ mod tests {
         vec!["user".into()]
     }
 
-    fn password() -> Authentication<'static> {
+    fn password() -> Authentication {
         Authentication {
-            methods: &["pwd"],
+            methods: vec!["pwd"],
             at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
         }
     }
@@ -458,7 +458,7 @@ mod tests {
     async fn an_access_token_round_trips_with_its_kid() {
         let keys = keys().await;
         let grant = grant(60);
-        let token = keys.issue_access(&grant, password(), &roles()).unwrap();
+        let token = keys.issue_access(&grant, &password(), &roles()).unwrap();
         let header = decode_header(&token).unwrap();
         assert!(header.kid.is_some_and(|kid| kid.starts_with("hs256-")));
         let claims = keys.verify_access(&token).await.unwrap();
@@ -475,17 +475,21 @@ mod tests {
     #[tokio::test]
     async fn an_access_token_is_misused_as_a_refresh_token() {
         let keys = keys().await;
-        let token = keys.issue_access(&grant(60), password(), &roles()).unwrap();
+        let token = keys
+            .issue_access(&grant(60), &password(), &roles())
+            .unwrap();
         assert_eq!(keys.verify_refresh(&token).await, Err(TokenError::Misused));
     }
 
     #[tokio::test]
     async fn expiry_allows_five_seconds_of_leeway_and_no_more() {
         let keys = keys().await;
-        let within = keys.issue_access(&grant(-3), password(), &roles()).unwrap();
+        let within = keys
+            .issue_access(&grant(-3), &password(), &roles())
+            .unwrap();
         assert!(keys.verify_access(&within).await.is_ok());
         let beyond = keys
-            .issue_access(&grant(-10), password(), &roles())
+            .issue_access(&grant(-10), &password(), &roles())
             .unwrap();
         assert_eq!(keys.verify_access(&beyond).await, Err(TokenError::Expired));
     }
@@ -495,11 +499,11 @@ mod tests {
         let keys = keys().await;
         let mut future = grant(60);
         future.issued_at += chrono::TimeDelta::hours(1);
-        let token = keys.issue_access(&future, password(), &roles()).unwrap();
+        let token = keys.issue_access(&future, &password(), &roles()).unwrap();
         assert_eq!(keys.verify_access(&token).await, Err(TokenError::Invalid));
         let mut eternal = grant(0);
         eternal.expires_at = DateTime::from_timestamp(32_503_680_000, 0).unwrap(); // the year 3000
-        let token = keys.issue_access(&eternal, password(), &roles()).unwrap();
+        let token = keys.issue_access(&eternal, &password(), &roles()).unwrap();
         assert_eq!(keys.verify_access(&token).await, Err(TokenError::Invalid));
     }
 

@@ -23,9 +23,15 @@ pub fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// What a session's access tokens say of how its user proved who they are.
-fn authentication(session: &session::Model, methods: &mut Vec<&'static str>) -> DateTime<Utc> {
-    methods.extend(session.auth_methods.split(' ').filter_map(known_method));
-    session.authenticated_at.unwrap_or(session.created_at)
+fn authentication(session: &session::Model) -> Authentication {
+    Authentication {
+        methods: session
+            .auth_methods
+            .split(' ')
+            .filter_map(known_method)
+            .collect(),
+        at: session.authenticated_at.unwrap_or(session.created_at),
+    }
 }
 
 impl AuthService {
@@ -99,17 +105,11 @@ impl AuthService {
         };
         let access = grant(row.xpair, row.access_expires_at);
         let refresh = grant(row.jti, row.expires_at);
-        let mut methods = Vec::with_capacity(2);
-        let at = authentication(session, &mut methods);
-        let authentication = Authentication {
-            methods: &methods,
-            at,
-        };
         Ok(SignedIn {
             access: AccessToken {
                 token: self
                     .keys
-                    .issue_access(&access, authentication, &user.roles.0)?,
+                    .issue_access(&access, &authentication(session), &user.roles.0)?,
                 expires_at: row.access_expires_at,
             },
             refresh_token: self.keys.issue_refresh(&refresh, row.xpair)?,
@@ -157,18 +157,11 @@ impl AuthService {
             issued_at,
             expires_at,
         };
-        let mut methods = Vec::with_capacity(2);
-        let at = authentication(&session, &mut methods);
         Ok(AccessToken {
             // The roles the database grants now, not those of the old token.
-            token: self.keys.issue_access(
-                &grant,
-                Authentication {
-                    methods: &methods,
-                    at,
-                },
-                &user.roles.0,
-            )?,
+            token: self
+                .keys
+                .issue_access(&grant, &authentication(&session), &user.roles.0)?,
             expires_at,
         })
     }
