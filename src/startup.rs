@@ -78,7 +78,7 @@ impl Application {
             secure: !settings.is_development(),
         };
         let schema = graphql::build_schema(
-            service,
+            Arc::clone(&service),
             &protection.document,
             protection.password,
             refresh_cookie,
@@ -100,8 +100,12 @@ impl Application {
             http::jwks::KeySet::new(Arc::clone(&keyring), settings.jwt.publish_ahead),
             Arc::new(http::cors::OriginPolicy::new(
                 &settings.cors,
-                trusted_proxies,
+                Arc::clone(&trusted_proxies),
             )),
+            http::provider_callback::CallbackEndpoint {
+                service,
+                trusted_proxies,
+            },
         )
         .boxed();
         let listener = TcpListener::bind(settings.listen)
@@ -175,6 +179,7 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
                 revocations = deleted.revocations,
                 link_tokens = deleted.link_tokens,
                 sent_mails = deleted.sent_mails,
+                provider_flows = deleted.provider_flows,
                 "deleted expired rows"
             ),
             Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),

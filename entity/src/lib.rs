@@ -6,9 +6,11 @@
 
 pub mod account_token;
 pub mod auth_event;
+pub mod identity;
 pub mod login_throttle;
 pub mod outbox_mail;
 pub mod prelude;
+pub mod provider_flow;
 pub mod refresh_token;
 pub mod revocation;
 pub mod session;

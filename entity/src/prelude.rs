@@ -1,7 +1,9 @@
 pub use super::account_token::Entity as AccountToken;
 pub use super::auth_event::Entity as AuthEvent;
+pub use super::identity::Entity as Identity;
 pub use super::login_throttle::Entity as LoginThrottle;
 pub use super::outbox_mail::Entity as OutboxMail;
+pub use super::provider_flow::Entity as ProviderFlow;
 pub use super::refresh_token::Entity as RefreshToken;
 pub use super::revocation::Entity as Revocation;
 pub use super::session::Entity as Session;

@@ -19,6 +19,7 @@ mod m20261202_000012_create_outbox;
 mod m20261203_000013_add_credential_version;
 mod m20261203_000014_add_outbox_user_agent;
 mod m20261203_000015_add_session_authentication;
+mod m20261203_000016_create_identities;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_add_credential_version::Migration),
             Box::new(m20261203_000014_add_outbox_user_agent::Migration),
             Box::new(m20261203_000015_add_session_authentication::Migration),
+            Box::new(m20261203_000016_create_identities::Migration),
         ]
     }
 }

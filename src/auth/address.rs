@@ -79,6 +79,7 @@ impl AuthService {
                     MailKind::EmailChanged,
                     &user.email,
                     Some(changed.email.as_str()),
+                    None,
                     Cause {
                         user: &user,
                         client,
@@ -181,6 +182,7 @@ impl AuthService {
                 MailKind::EmailChangeNotice,
                 &user.email,
                 Some(new_email.as_str()),
+                None,
                 Cause {
                     user: &user,
                     client,

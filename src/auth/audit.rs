@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::password_sign_in::Confirming;
 use super::principal::Principal;
 use super::session_core::EndReason;
-use super::sign_in::SignInMethod;
+use super::sign_in::Proof;
 use super::{AuthError, AuthService, ClientInfo, LogoutScope};
 use crate::domain::EventKind;
 use crate::domain::{Page, Slice};
@@ -160,16 +160,36 @@ pub enum LinkRequest {
 /// row: its kind, the user and session it concerns, and a detail word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
-    /// A session opened after the user proved who they are by `method`.
+    /// A session opened after the user proved who they are by `proof`
+    /// (the provider, if any, is the detail).
     SignedIn {
         user_id: Uuid,
         session_id: Uuid,
-        method: SignInMethod,
+        proof: Proof<'a>,
     },
-    /// An account created without a session (its address must be
-    /// confirmed first).
+    /// An account created without a session: by registering (its address
+    /// must be confirmed first) or through `provider`.
     Registered {
         user_id: Uuid,
+        provider: Option<&'a str>,
+    },
+    /// An account at `provider` was linked to the user; `claimed` when the
+    /// account's unconfirmed address was taken back by its owner.
+    IdentityLinked {
+        user_id: Uuid,
+        provider: &'a str,
+        claimed: bool,
+    },
+    IdentityUnlinked {
+        user_id: Uuid,
+        session_id: Uuid,
+        provider: &'a str,
+    },
+    /// A provider's answer was refused.
+    ProviderSignInFailed {
+        user_id: Option<Uuid>,
+        provider: &'a str,
+        why: ProviderFailure,
     },
     LoginFailed {
         user_id: Option<Uuid>,
@@ -238,6 +258,47 @@ pub enum Event<'a> {
         mail: MailKind,
         limit: &'static str,
     },
+}
+
+/// Why a provider's answer was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderFailure {
+    /// The provider said no (the user cancelled, or it failed).
+    Refused,
+    /// No code in the answer.
+    NoCode,
+    /// The provider refused to trade the code.
+    CodeRefused,
+    /// An ID token or user info that did not verify.
+    InvalidAnswer,
+    Unreachable,
+    /// An unvouched address that belongs to an account.
+    AccountExists,
+    SignUpClosed,
+    /// The identity belongs to another user.
+    IdentityTaken,
+    /// No usable address for a new account.
+    NoEmail,
+    AccountDisabled,
+    Unexpected,
+}
+
+impl ProviderFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::NoCode => "no_code",
+            Self::CodeRefused => "code_refused",
+            Self::InvalidAnswer => "invalid_answer",
+            Self::Unreachable => "unreachable",
+            Self::AccountExists => "account_exists",
+            Self::SignUpClosed => "sign_up_closed",
+            Self::IdentityTaken => "identity_taken",
+            Self::NoEmail => "no_email",
+            Self::AccountDisabled => "account_disabled",
+            Self::Unexpected => "unexpected",
+        }
+    }
 }
 
 /// What an admin or the operator did to a user's account.
@@ -328,9 +389,53 @@ impl Event<'_> {
             Self::SignedIn {
                 user_id,
                 session_id,
-                method,
-            } => row(method.event(), Some(user_id), Some(session_id), None),
-            Self::Registered { user_id } => row(EventKind::Registered, Some(user_id), None, None),
+                proof,
+            } => Row {
+                kind: proof.method.event(),
+                user_id: Some(user_id),
+                session_id: Some(session_id),
+                detail: proof.provider.map(Cow::Borrowed),
+            },
+            Self::Registered { user_id, provider } => Row {
+                kind: EventKind::Registered,
+                user_id: Some(user_id),
+                session_id: None,
+                detail: provider.map(Cow::Borrowed),
+            },
+            Self::IdentityLinked {
+                user_id,
+                provider,
+                claimed,
+            } => Row {
+                kind: EventKind::IdentityLinked,
+                user_id: Some(user_id),
+                session_id: None,
+                detail: Some(if claimed {
+                    Cow::Owned(format!("{provider}:claimed"))
+                } else {
+                    Cow::Borrowed(provider)
+                }),
+            },
+            Self::IdentityUnlinked {
+                user_id,
+                session_id,
+                provider,
+            } => Row {
+                kind: EventKind::IdentityUnlinked,
+                user_id: Some(user_id),
+                session_id: Some(session_id),
+                detail: Some(Cow::Borrowed(provider)),
+            },
+            Self::ProviderSignInFailed {
+                user_id,
+                provider,
+                why,
+            } => Row {
+                kind: EventKind::ProviderSignInFailed,
+                user_id,
+                session_id: None,
+                detail: Some(Cow::Owned(format!("{provider}:{}", why.as_str()))),
+            },
             Self::LoginFailed { user_id, why } => {
                 row(EventKind::LoginFailed, user_id, None, Some(why.as_str()))
             }

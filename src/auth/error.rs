@@ -69,6 +69,41 @@ pub enum AuthError {
     /// Too many credential checks are already waiting for a hashing worker.
     #[error("the password hashers are saturated")]
     Busy { retry_after: u64 },
+    /// No sign-in provider has that id.
+    #[error("no such provider")]
+    UnknownProvider,
+    /// The browser may not be sent there (`AUTHQL_REDIRECT_URLS`).
+    #[error("the redirect is not allowed")]
+    RedirectNotAllowed,
+    /// The provider did not answer in time, or could not be reached.
+    #[error("the provider is unavailable")]
+    ProviderUnavailable,
+    /// The provider said no: the user cancelled, or it refused the code.
+    #[error("the provider refused")]
+    ProviderRefused,
+    /// The provider's answer did not verify (ID token, nonce, audience…).
+    #[error("the provider's answer is invalid")]
+    ProviderAnswerInvalid,
+    /// The provider gave no address for a new account.
+    #[error("the provider gave no usable e-mail address")]
+    ProviderEmailMissing,
+    /// An address the provider does not vouch for belongs to an account:
+    /// sign in and link instead.
+    #[error("an account with this address exists")]
+    AccountExists,
+    /// New accounts through this provider are turned off.
+    #[error("sign-up through this provider is disabled")]
+    SignUpClosed,
+    /// The provider's account is linked to another user, or the user has
+    /// another account at that provider linked.
+    #[error("the identity is linked already")]
+    IdentityTaken,
+    /// Unlinking would leave the account no way to sign in.
+    #[error("the last way to sign in cannot be removed")]
+    LastSignInMethod,
+    /// The change needs a sign-in within the last minutes.
+    #[error("a recent sign-in is required")]
+    RecentSignInRequired,
 
     /// A failure of ours (database, signing…): logged, never shown.
     #[error("{0:#}")]

@@ -171,6 +171,7 @@ impl AuthService {
                 link: Some(&link),
                 expires_in: Some(ttl),
                 new_email: None,
+                provider: None,
             },
         )?;
         self.enqueue(db, letter, user, client, now).await?;
@@ -189,6 +190,7 @@ impl AuthService {
         kind: MailKind,
         to: &str,
         new_email: Option<&str>,
+        provider: Option<&str>,
         cause: Cause<'_>,
     ) -> anyhow::Result<()> {
         let Cause { user, client, now } = cause;
@@ -214,6 +216,7 @@ impl AuthService {
                 link: None,
                 expires_in: None,
                 new_email,
+                provider,
             },
         )?;
         self.enqueue(db, letter, user, client, now).await

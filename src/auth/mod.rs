@@ -17,6 +17,7 @@ pub mod password;
 mod password_change;
 mod password_sign_in;
 mod principal;
+pub mod providers;
 mod registration;
 mod reset_link;
 mod rotation;

@@ -112,6 +112,7 @@ impl AuthService {
             MailKind::PasswordChanged,
             &user.email,
             None,
+            None,
             Cause {
                 user: &user,
                 client,

@@ -94,7 +94,7 @@ impl AuthService {
             .check_password(
                 &key,
                 password,
-                user.as_ref().map(|u| u.password_hash.as_str()),
+                user.as_ref().and_then(store::users::password_of),
             )
             .await?;
         if let Checked::Throttled(retry_after) = checked {
@@ -147,7 +147,13 @@ impl AuthService {
 
         let mut tx = self.begin().await?;
         let outcome = self
-            .sign_in(&mut tx, user, SignInMethod::Password, client, Utc::now())
+            .sign_in(
+                &mut tx,
+                user,
+                SignInMethod::Password.into(),
+                client,
+                Utc::now(),
+            )
             .await?;
         tx.commit("the login").await?;
         Ok(outcome)
@@ -166,7 +172,7 @@ impl AuthService {
     ) -> Result<(), AuthError> {
         let key = ThrottleKey::for_email(&user.email);
         let checked = self
-            .check_password(&key, password, Some(user.password_hash.as_str()))
+            .check_password(&key, password, store::users::password_of(user))
             .await?;
         match checked {
             Checked::Right => Ok(()),

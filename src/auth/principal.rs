@@ -89,6 +89,9 @@ pub struct Principal {
     pub access_jti: Uuid,
     pub roles: Vec<String>,
     pub expires_at: DateTime<Utc>,
+    /// When the session's user proved who they are (`auth_time`); `None`
+    /// for tokens issued before authql recorded it.
+    pub authenticated_at: Option<DateTime<Utc>>,
 }
 
 impl Principal {
@@ -100,6 +103,9 @@ impl Principal {
             access_jti: claims.common.jti,
             expires_at: DateTime::from_timestamp(claims.common.exp, 0).unwrap_or_default(),
             roles: claims.roles.clone(),
+            authenticated_at: (claims.auth_time > 0)
+                .then(|| DateTime::from_timestamp(claims.auth_time, 0))
+                .flatten(),
         }
     }
 

@@ -45,15 +45,22 @@ impl AuthService {
         .await?;
         if self.mail.require_verified_email() {
             // The account exists; it signs in once its address is confirmed.
-            self.record(&tx, client, Event::Registered { user_id: user.id })
-                .await?;
+            self.record(
+                &tx,
+                client,
+                Event::Registered {
+                    user_id: user.id,
+                    provider: None,
+                },
+            )
+            .await?;
             tx.commit("the registration").await?;
             self.mail_queued();
             tracing::info!(user_id = %user.id, "registered; the address must be confirmed before login");
             return Err(AuthError::EmailNotVerified);
         }
         let outcome = self
-            .sign_in(&mut tx, user, SignInMethod::NewAccount, client, now)
+            .sign_in(&mut tx, user, SignInMethod::NewAccount.into(), client, now)
             .await?;
         tx.commit("the registration").await?;
         self.mail_queued();

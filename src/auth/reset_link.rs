@@ -190,7 +190,7 @@ impl AuthService {
         let email = user.email.clone();
         let user_id = user.id;
         let outcome = self
-            .sign_in(&mut tx, user, SignInMethod::ResetLink, client, now)
+            .sign_in(&mut tx, user, SignInMethod::ResetLink.into(), client, now)
             .await?;
         tx.commit("the password reset").await?;
         self.mail_queued();

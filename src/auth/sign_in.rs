@@ -21,6 +21,24 @@ pub enum SignInMethod {
     /// A password reset link mailed to the account's address, with the new
     /// password set through it.
     ResetLink,
+    /// An account at a sign-in provider (OpenID Connect).
+    Provider,
+}
+
+/// A sign-in method and, for [`SignInMethod::Provider`], which provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proof<'a> {
+    pub method: SignInMethod,
+    pub provider: Option<&'a str>,
+}
+
+impl From<SignInMethod> for Proof<'static> {
+    fn from(method: SignInMethod) -> Self {
+        Self {
+            method,
+            provider: None,
+        }
+    }
 }
 
 impl SignInMethod {
@@ -30,6 +48,7 @@ impl SignInMethod {
         match self {
             Self::NewAccount | Self::Password => &["pwd"],
             Self::ResetLink => &["otp"],
+            Self::Provider => &["fed"],
         }
     }
 
@@ -37,7 +56,7 @@ impl SignInMethod {
     pub(super) fn event(self) -> EventKind {
         match self {
             Self::NewAccount => EventKind::Registered,
-            Self::Password => EventKind::LoginSucceeded,
+            Self::Password | Self::Provider => EventKind::LoginSucceeded,
             Self::ResetLink => EventKind::PasswordReset,
         }
     }
@@ -59,7 +78,7 @@ pub enum SignInOutcome {
 }
 
 impl AuthService {
-    /// Signs `user` in, who proved who they are by `method`, in `unit`: the
+    /// Signs `user` in, who proved who they are by `proof`, in `unit`: the
     /// session opens (its row records the method and the time), the audit
     /// trail records the sign-in, and the first pair is signed. The caller
     /// commits `unit`; its other sessions crowded out by the per-user limit
@@ -68,10 +87,11 @@ impl AuthService {
         &self,
         unit: &mut Unit,
         user: user::Model,
-        method: SignInMethod,
+        proof: Proof<'_>,
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> Result<SignInOutcome, AuthError> {
+        let method = proof.method;
         if user.disabled_at.is_some() {
             return Err(AuthError::AccountDisabled);
         }
@@ -84,7 +104,7 @@ impl AuthService {
             Event::SignedIn {
                 user_id: user.id,
                 session_id: opened.session.id,
-                method,
+                proof,
             },
         )
         .await?;

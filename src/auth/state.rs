@@ -12,6 +12,7 @@ use super::ip_limit::IpLimiter;
 use super::keys::Keyring;
 use super::mail_queue::Mail;
 use super::password::PasswordHasher;
+use super::providers::Providers;
 use super::session_core::SessionNews;
 use super::throttle::AccountThrottle;
 use super::tokens::TokenKeys;
@@ -62,6 +63,8 @@ pub struct AuthService {
     pub(super) ip_refusals_recorded: moka::sync::Cache<std::net::IpAddr, ()>,
     /// Templates, links and limits of the mail flows.
     pub(super) mail: Mail,
+    /// Sign-in providers and where their flows may return.
+    pub(super) providers: Providers,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -100,6 +103,7 @@ impl AuthService {
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
             mail: Mail::new(&settings.mail)?,
+            providers: Providers::new(&settings.providers)?,
         })
     }
 

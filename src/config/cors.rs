@@ -124,7 +124,7 @@ impl CorsArgs {
 /// give credentials to sites nobody named: `https://*` matches every site,
 /// `https://*example.com` matches `attackerexample.com`, `https://*.com`
 /// every `.com` domain.
-fn check_origin(origin: &str) -> Result<(), &'static str> {
+pub(super) fn check_origin(origin: &str) -> Result<(), &'static str> {
     const SHAPE: &str = "is not an origin like https://app.example.com";
     if origin == "*" {
         return Ok(());

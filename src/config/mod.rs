@@ -7,6 +7,7 @@ mod cli;
 mod cors;
 mod mail;
 mod protection;
+mod providers;
 mod redact;
 mod secret;
 mod sessions;
@@ -20,6 +21,9 @@ pub use mail::{
 };
 pub use protection::{
     DocumentLimits, HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings,
+};
+pub use providers::{
+    ProviderConfig, ProviderKind, ProviderSettings, RedirectAllowList, ResponseMode,
 };
 pub use redact::redact_url;
 pub use secret::development_secret_path;

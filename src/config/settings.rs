@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use super::cors::CorsArgs;
 use super::mail::MailArgs;
 use super::protection::ProtectionArgs;
+use super::providers::ProviderArgs;
 use super::sessions::SessionArgs;
 use super::signing::SigningArgs;
 use super::*;
@@ -105,6 +106,8 @@ pub struct SettingsArgs {
     pub protection: ProtectionArgs,
     #[command(flatten)]
     pub mail: MailArgs,
+    #[command(flatten)]
+    pub providers: ProviderArgs,
 }
 
 /// The database URL's password is never shown; nor are the secrets of the
@@ -120,6 +123,7 @@ impl std::fmt::Debug for SettingsArgs {
             .field("signing", &self.signing)
             .field("protection", &self.protection)
             .field("mail", &self.mail)
+            .field("providers", &self.providers)
             .finish_non_exhaustive()
     }
 }
@@ -168,6 +172,8 @@ pub struct Settings {
     pub protection: Protection,
     /// SMTP, links, templates, limits and the outbox worker.
     pub mail: MailSettings,
+    /// Sign-in providers and where their flows may return.
+    pub providers: ProviderSettings,
 }
 
 #[derive(Clone)]
@@ -264,8 +270,12 @@ impl Settings {
         let cors = args.cors.resolve(args.environment)?;
         let trusted_proxies = trusted_proxies(&args.trusted_proxies)?;
         let mail = args.mail.resolve(args.environment)?;
+        let providers = args
+            .providers
+            .resolve(args.environment, |name| std::env::var(name).ok())?;
         Ok(Self {
             mail,
+            providers,
             listen: args.listen,
             cors,
             trusted_proxies,

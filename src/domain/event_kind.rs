@@ -33,11 +33,16 @@ pub enum EventKind {
     EmailChanged,
     /// A mail was not sent: too many to one address or from one IP.
     MailLimited,
+    /// An account at a sign-in provider was linked (the detail names it).
+    IdentityLinked,
+    IdentityUnlinked,
+    /// A provider's answer was refused (`provider:why`).
+    ProviderSignInFailed,
 }
 
 impl EventKind {
     /// Every kind this version knows, for reading the trail back.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 23] = [
         Self::Registered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -58,6 +63,9 @@ impl EventKind {
         Self::EmailChangeRequested,
         Self::EmailChanged,
         Self::MailLimited,
+        Self::IdentityLinked,
+        Self::IdentityUnlinked,
+        Self::ProviderSignInFailed,
     ];
 
     /// The kind stored as `name`; `None` for a kind this version does not
@@ -88,6 +96,9 @@ impl EventKind {
             Self::EmailChangeRequested => "email_change_requested",
             Self::EmailChanged => "email_changed",
             Self::MailLimited => "mail_limited",
+            Self::IdentityLinked => "identity_linked",
+            Self::IdentityUnlinked => "identity_unlinked",
+            Self::ProviderSignInFailed => "provider_sign_in_failed",
         }
     }
 }

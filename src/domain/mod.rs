@@ -5,6 +5,7 @@ mod event_kind;
 mod link_token;
 mod page;
 mod password;
+mod pkce;
 mod roles;
 mod user_name;
 
@@ -13,5 +14,6 @@ pub use event_kind::EventKind;
 pub use link_token::LinkToken;
 pub use page::{Page, Slice};
 pub use password::Password;
+pub use pkce::CodeChallenge;
 pub use roles::{ADMIN_ROLE, DEFAULT_ROLE, Roles};
 pub use user_name::UserName;

@@ -19,7 +19,8 @@ use crate::domain::EventKind;
 pub enum Kind {
     /// An account was created (by `register`, or by the operator CLI).
     Registered,
-    /// A sign-in with the right password.
+    /// A sign-in: with the right password, or through a provider (the
+    /// detail names it).
     LoginSucceeded,
     /// A sign-in refused: a wrong password, an unknown address, or a
     /// disabled account.
@@ -60,6 +61,14 @@ pub enum Kind {
     /// A mail was not sent: too many to this address or from this IP within
     /// an hour.
     MailLimited,
+    /// An account at a sign-in provider was linked (the detail names the
+    /// provider, with `:claimed` when an unconfirmed account was taken
+    /// back by the owner of its address).
+    IdentityLinked,
+    /// An account at a sign-in provider was unlinked.
+    IdentityUnlinked,
+    /// A provider's answer was refused (`provider:why`).
+    ProviderSignInFailed,
 }
 
 /// A security event of the caller's own account.

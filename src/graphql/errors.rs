@@ -31,6 +31,17 @@ pub mod code {
     pub const LAST_ADMIN: &str = "LAST_ADMIN";
     pub const EMAIL_NOT_VERIFIED: &str = "EMAIL_NOT_VERIFIED";
     pub const INVALID_TOKEN: &str = "INVALID_TOKEN";
+    pub const PROVIDER_NOT_FOUND: &str = "PROVIDER_NOT_FOUND";
+    pub const REDIRECT_NOT_ALLOWED: &str = "REDIRECT_NOT_ALLOWED";
+    pub const PROVIDER_UNAVAILABLE: &str = "PROVIDER_UNAVAILABLE";
+    pub const PROVIDER_REFUSED: &str = "PROVIDER_REFUSED";
+    pub const PROVIDER_ANSWER_INVALID: &str = "PROVIDER_ANSWER_INVALID";
+    pub const PROVIDER_EMAIL_MISSING: &str = "PROVIDER_EMAIL_MISSING";
+    pub const ACCOUNT_EXISTS: &str = "ACCOUNT_EXISTS";
+    pub const SIGN_UP_DISABLED: &str = "SIGN_UP_DISABLED";
+    pub const IDENTITY_ALREADY_LINKED: &str = "IDENTITY_ALREADY_LINKED";
+    pub const LAST_SIGN_IN_METHOD: &str = "LAST_SIGN_IN_METHOD";
+    pub const RECENT_SIGN_IN_REQUIRED: &str = "RECENT_SIGN_IN_REQUIRED";
     // Refusals of the HTTP layer, before any GraphQL runs.
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
@@ -112,83 +123,118 @@ fn coded(message: &str, code: &'static str) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
 }
 
+/// The stable code of each refusal: the GraphQL errors' `extensions.code`,
+/// and the `error` a provider's callback sends the browser back with.
+pub fn code_of(error: &AuthError) -> &'static str {
+    match error {
+        AuthError::Unauthenticated(_) => code::UNAUTHENTICATED,
+        AuthError::Forbidden(_) => code::FORBIDDEN,
+        AuthError::LastAdmin => code::LAST_ADMIN,
+        AuthError::TokenMisused => code::TOKEN_MISUSED,
+        AuthError::InvalidCredentials | AuthError::WrongPassword { .. } => {
+            code::INVALID_CREDENTIALS
+        }
+        AuthError::AccountDisabled => code::ACCOUNT_DISABLED,
+        AuthError::EmailNotVerified => code::EMAIL_NOT_VERIFIED,
+        AuthError::InvalidToken => code::INVALID_TOKEN,
+        AuthError::InvalidRefreshToken => code::INVALID_REFRESH_TOKEN,
+        AuthError::EmailTaken => code::EMAIL_TAKEN,
+        AuthError::Throttled { .. } => code::TOO_MANY_REQUESTS,
+        AuthError::Busy { .. } => code::SERVER_BUSY,
+        AuthError::UnknownProvider => code::PROVIDER_NOT_FOUND,
+        AuthError::RedirectNotAllowed => code::REDIRECT_NOT_ALLOWED,
+        AuthError::ProviderUnavailable => code::PROVIDER_UNAVAILABLE,
+        AuthError::ProviderRefused => code::PROVIDER_REFUSED,
+        AuthError::ProviderAnswerInvalid => code::PROVIDER_ANSWER_INVALID,
+        AuthError::ProviderEmailMissing => code::PROVIDER_EMAIL_MISSING,
+        AuthError::AccountExists => code::ACCOUNT_EXISTS,
+        AuthError::SignUpClosed => code::SIGN_UP_DISABLED,
+        AuthError::IdentityTaken => code::IDENTITY_ALREADY_LINKED,
+        AuthError::LastSignInMethod => code::LAST_SIGN_IN_METHOD,
+        AuthError::RecentSignInRequired => code::RECENT_SIGN_IN_REQUIRED,
+        AuthError::Unexpected(_) => code::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What a client is told of each refusal.
+fn message_of(error: &AuthError) -> &'static str {
+    match error {
+        AuthError::Unauthenticated(_) => "Authentication required",
+        AuthError::Forbidden(_) => "This field requires another role",
+        AuthError::AccountDisabled => "This account is disabled",
+        AuthError::LastAdmin => "The last admin cannot lose the admin role",
+        AuthError::TokenMisused => "A token of the wrong kind was used here",
+        AuthError::InvalidCredentials => "Invalid e-mail or password",
+        AuthError::WrongPassword { .. } => "The password is wrong",
+        AuthError::EmailNotVerified => {
+            "Confirm your e-mail address first: follow the link we sent to it"
+        }
+        AuthError::InvalidToken => "This link is invalid, used or expired; ask for a new one",
+        AuthError::InvalidRefreshToken => "Invalid refresh token",
+        AuthError::EmailTaken => "This e-mail address is already registered",
+        AuthError::Throttled { .. } => "Too many attempts; try again later",
+        AuthError::Busy { .. } => "The server is busy; try again shortly",
+        AuthError::UnknownProvider => "No such sign-in provider",
+        AuthError::RedirectNotAllowed => {
+            "This redirect is not allowed; add it to AUTHQL_REDIRECT_URLS"
+        }
+        AuthError::ProviderUnavailable => "The provider cannot be reached; try again later",
+        AuthError::ProviderRefused => "The provider did not sign you in",
+        AuthError::ProviderAnswerInvalid => "The provider's answer could not be verified",
+        AuthError::ProviderEmailMissing => "The provider gave no usable e-mail address",
+        AuthError::AccountExists => {
+            "An account with this address exists: sign in to it and link the provider"
+        }
+        AuthError::SignUpClosed => "New accounts cannot be made with this provider",
+        AuthError::IdentityTaken => "This provider account is linked to another user",
+        AuthError::LastSignInMethod => "This is the account's last way to sign in",
+        AuthError::RecentSignInRequired => "Sign in again to do this",
+        AuthError::Unexpected(_) => INTERNAL_MESSAGE,
+    }
+}
+
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         match self {
-            Self::Auth(AuthError::Unauthenticated(reason)) => {
-                let reason = reason.as_str();
-                coded("Authentication required", code::UNAUTHENTICATED)
-                    .extend_with(|_, e| e.set("reason", reason))
-            }
-            Self::Auth(AuthError::Forbidden(role)) => {
-                let role = *role;
-                coded("This field requires another role", code::FORBIDDEN)
-                    .extend_with(|_, e| e.set("requiredRole", role))
-            }
-            Self::Auth(AuthError::AccountDisabled) => {
-                coded("This account is disabled", code::ACCOUNT_DISABLED)
-            }
-            Self::Auth(AuthError::LastAdmin) => coded(
-                "The last admin cannot lose the admin role",
-                code::LAST_ADMIN,
-            ),
-            Self::Auth(AuthError::TokenMisused) => coded(
-                "A token of the wrong kind was used here",
-                code::TOKEN_MISUSED,
-            ),
-            Self::Auth(AuthError::InvalidCredentials) => {
-                coded("Invalid e-mail or password", code::INVALID_CREDENTIALS)
-            }
-            Self::Auth(AuthError::WrongPassword { field }) => {
-                let mut fields = FieldErrors::default();
-                fields.add(field, "is wrong");
-                coded("The password is wrong", code::INVALID_CREDENTIALS)
-                    .extend_with(|_, e| e.set("fields", fields.to_value()))
-            }
-            Self::Auth(AuthError::EmailNotVerified) => coded(
-                "Confirm your e-mail address first: follow the link we sent to it",
-                code::EMAIL_NOT_VERIFIED,
-            ),
-            Self::Auth(AuthError::InvalidToken) => coded(
-                "This link is invalid, used or expired; ask for a new one",
-                code::INVALID_TOKEN,
-            ),
-            Self::Auth(AuthError::InvalidRefreshToken) => {
-                coded("Invalid refresh token", code::INVALID_REFRESH_TOKEN)
-            }
             Self::Auth(AuthError::EmailTaken) => {
                 let mut fields = FieldErrors::default();
                 fields.add("email", "is already registered");
                 Self::EmailTaken(fields).extend()
+            }
+            Self::Auth(error) => {
+                if let AuthError::Unexpected(error) = error {
+                    tracing::error!(error = format!("{error:#}"), "unexpected error");
+                }
+                let coded = coded(message_of(error), code_of(error));
+                match *error {
+                    AuthError::Unauthenticated(reason) => {
+                        coded.extend_with(|_, e| e.set("reason", reason.as_str()))
+                    }
+                    AuthError::Forbidden(role) => {
+                        coded.extend_with(|_, e| e.set("requiredRole", role))
+                    }
+                    AuthError::WrongPassword { field } => {
+                        let mut fields = FieldErrors::default();
+                        fields.add(field, "is wrong");
+                        coded.extend_with(|_, e| e.set("fields", fields.to_value()))
+                    }
+                    AuthError::Throttled { retry_after } | AuthError::Busy { retry_after } => {
+                        coded.extend_with(|_, e| e.set("retryAfter", retry_after))
+                    }
+                    _ => coded,
+                }
             }
             Self::EmailTaken(fields) => coded(
                 "This e-mail address is already registered",
                 code::EMAIL_TAKEN,
             )
             .extend_with(|_, e| e.set("fields", fields.to_value())),
-            Self::Auth(AuthError::Throttled { retry_after }) => {
-                let retry_after = *retry_after;
-                coded(
-                    "Too many attempts; try again later",
-                    code::TOO_MANY_REQUESTS,
-                )
-                .extend_with(|_, e| e.set("retryAfter", retry_after))
-            }
-            Self::Auth(AuthError::Busy { retry_after }) => {
-                let retry_after = *retry_after;
-                coded("The server is busy; try again shortly", code::SERVER_BUSY)
-                    .extend_with(|_, e| e.set("retryAfter", retry_after))
-            }
             Self::ForeignOrigin => coded(
                 "The refresh cookie is not accepted from this origin; add it to AUTHQL_CORS_ORIGINS",
                 code::ORIGIN_NOT_ALLOWED,
             ),
             Self::BadUserInput(fields) => coded("Invalid input", code::BAD_USER_INPUT)
                 .extend_with(|_, e| e.set("fields", fields.to_value())),
-            Self::Auth(AuthError::Unexpected(error)) => {
-                tracing::error!(error = format!("{error:#}"), "unexpected error");
-                coded(INTERNAL_MESSAGE, code::INTERNAL_SERVER_ERROR)
-            }
             Self::Misconfigured(what) => {
                 tracing::error!(what, "resolver context is missing server data");
                 coded(INTERNAL_MESSAGE, code::INTERNAL_SERVER_ERROR)

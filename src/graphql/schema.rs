@@ -4,7 +4,7 @@ use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, S
 
 use super::limits::DocumentLimits;
 use super::refresh_cookie::RefreshCookie;
-use super::{account, admin, audit, mailbox, session};
+use super::{account, admin, audit, mailbox, providers, session};
 use crate::auth::AuthService;
 use crate::config::PasswordPolicy;
 
@@ -14,6 +14,7 @@ use crate::config::PasswordPolicy;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     account::AccountQuery,
+    providers::ProviderQuery,
     session::SessionQuery,
     audit::AuditQuery,
     admin::AdminQuery,
@@ -26,6 +27,7 @@ pub struct QueryRoot(
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     account::AccountMutation,
+    providers::ProviderMutation,
     session::SessionMutation,
     mailbox::MailboxMutation,
     admin::AdminMutation,

@@ -14,6 +14,7 @@ const TOKEN_TYPE: &str = "Bearer";
 
 /// A registered user.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct User {
     /// The user's unique id (a UUID).
     pub id: ID,

@@ -6,6 +6,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route, get};
 use sea_orm::DatabaseConnection;
 
+use super::provider_callback::{self, CallbackEndpoint};
 use super::{GraphqlEndpoint, cors, graphiql, graphql, headers, health, jwks};
 use crate::config::DatabaseSettings;
 
@@ -18,6 +19,7 @@ pub fn routes(
     database: DatabaseSettings,
     key_set: jwks::KeySet,
     origins: Arc<cors::OriginPolicy>,
+    callback: CallbackEndpoint,
 ) -> impl Endpoint<Output = Response> + use<> {
     let graphiql = graphql.graphiql;
     let mut route = Route::new();
@@ -39,6 +41,13 @@ pub fn routes(
         )
         // Public keys: any origin may read them, without credentials.
         .at("/.well-known/jwks.json", get(jwks::jwks).data(key_set))
+        // Top-level navigations from providers: no CORS applies.
+        .at(
+            "/auth/callback/:provider",
+            get(provider_callback::callback)
+                .post(provider_callback::callback)
+                .data(callback),
+        )
         .with(CatchPanic::new())
         // Errors (a 404 above all) become responses here, so they are
         // hardened too.

@@ -23,16 +23,19 @@ pub enum MailKind {
     EmailChanged,
     /// To the account's address: its password was changed or reset.
     PasswordChanged,
+    /// To the account's address: an account at a provider was linked.
+    IdentityLinked,
 }
 
 impl MailKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::VerifyEmail,
         Self::PasswordReset,
         Self::ChangeEmail,
         Self::EmailChangeNotice,
         Self::EmailChanged,
         Self::PasswordChanged,
+        Self::IdentityLinked,
     ];
 
     /// Links, which the sending limits count; notices are always sent.
@@ -47,6 +50,7 @@ impl MailKind {
             Self::EmailChangeNotice => "email_change_notice",
             Self::EmailChanged => "email_changed",
             Self::PasswordChanged => "password_changed",
+            Self::IdentityLinked => "identity_linked",
         }
     }
 
@@ -67,6 +71,7 @@ impl MailKind {
             Self::EmailChangeNotice => built_in!("email_change_notice"),
             Self::EmailChanged => built_in!("email_changed"),
             Self::PasswordChanged => built_in!("password_changed"),
+            Self::IdentityLinked => built_in!("identity_linked"),
         }
     }
 }
@@ -84,6 +89,8 @@ pub struct Variables<'a> {
     pub expires_in: Option<Duration>,
     /// The new address, in the change notices.
     pub new_email: Option<&'a str>,
+    /// The provider's name, in the link notice.
+    pub provider: Option<&'a str>,
 }
 
 /// A letter ready for the outbox.
@@ -155,6 +162,7 @@ impl Templates {
                         link: Some("https://app.example.com/?token=t"),
                         expires_in: Some(Duration::from_secs(1800)),
                         new_email: Some("ada@example.org"),
+                        provider: Some("Google"),
                     },
                 )
                 .with_context(|| format!("the {} mail templates do not render", kind.as_str()))?;
@@ -171,6 +179,7 @@ impl Templates {
             link => variables.link.map(Value::from),
             expires_in => variables.expires_in.map(|d| Value::from(spoken(d))),
             new_email => variables.new_email.map(Value::from),
+            provider => variables.provider.map(Value::from),
         };
         let render = |part: &str| -> anyhow::Result<String> {
             let name = format!("{}.{part}", kind.as_str());
@@ -225,6 +234,7 @@ mod tests {
                     link: Some("https://app.example.com/reset?token=abc"),
                     expires_in: Some(Duration::from_secs(1800)),
                     new_email: None,
+                    provider: None,
                 },
             )
             .unwrap();
@@ -286,6 +296,7 @@ mod tests {
                     link: Some("https://x/?t=1"),
                     expires_in: Some(Duration::from_secs(3600)),
                     new_email: None,
+                    provider: None,
                 },
             )
             .unwrap();

@@ -14,6 +14,7 @@ pub struct Deleted {
     pub revocations: u64,
     pub link_tokens: u64,
     pub sent_mails: u64,
+    pub provider_flows: u64,
 }
 
 /// Deletes refresh tokens, sessions and link tokens that expired before
@@ -50,7 +51,10 @@ pub async fn delete_expired<C: ConnectionTrait>(
     // Mail given up on is kept for operators.
     let sent_cutoff = cutoff.min(Utc::now() - TimeDelta::hours(1));
     let sent_mails = super::outbox::delete_sent_before(db, sent_cutoff).await?;
+    // A flow through a provider is of no use once expired.
+    let provider_flows = super::provider_flows::delete_expired(db, Utc::now()).await?;
     Ok(Deleted {
+        provider_flows,
         sessions,
         refresh_tokens,
         login_throttles,

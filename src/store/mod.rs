@@ -4,10 +4,12 @@
 pub mod account_tokens;
 mod database;
 pub mod events;
+pub mod identities;
 pub mod login_throttles;
 pub mod maintenance;
 pub mod outbox;
 pub mod page;
+pub mod provider_flows;
 pub mod refresh_tokens;
 pub mod revocations;
 pub mod sessions;

@@ -9,6 +9,17 @@ use uuid::Uuid;
 use super::page;
 use crate::domain::{Page, Slice};
 
+/// What `users.password_hash` holds for an account without a password
+/// (made through a provider, or claimed from someone who registered an
+/// address they did not own). Never a PHC string, so nothing verifies
+/// against it; logins are checked against the fallback hash instead.
+pub const NO_PASSWORD: &str = "!";
+
+/// The user's password hash, or `None` when the account has no password.
+pub fn password_of(user: &user::Model) -> Option<&str> {
+    Some(user.password_hash.as_str()).filter(|hash| *hash != NO_PASSWORD)
+}
+
 /// A user about to be inserted.
 pub struct NewUser<'a> {
     pub name: &'a str,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use authql::auth::keys::{Keyring, SigningKey};
 use authql::config::{
     CleanupSettings, CorsSettings, DatabaseSettings, Environment, JwtSettings, MailSettings,
-    MasterKey, SessionPolicy, Settings, Signing, SigningAlgorithm, TokenLifetimes, WorkerSettings,
+    MasterKey, ProviderSettings, SessionPolicy, Settings, Signing, SigningAlgorithm,
+    TokenLifetimes, WorkerSettings,
 };
 use authql::startup::Application;
 use base64::Engine;
@@ -48,7 +49,19 @@ pub fn current_backend() -> Backend {
 
 /// Runs `test` with `spawn_app` using `backend`.
 pub async fn on_backend<F: std::future::Future>(backend: Backend, test: F) -> F::Output {
+    use_ring_for_tls();
     BACKEND.scope(backend, test).await
+}
+
+/// Makes ring the process's TLS provider. authql's own HTTP client brings
+/// its TLS set-up; reqwest is built with no provider of its own, so the
+/// tests' clients (and the resource-server example's) take this one.
+pub fn use_ring_for_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// A fresh database for one test: a SQLite file in a temporary directory, or
@@ -197,6 +210,7 @@ fn default_settings(database_url: &str) -> Settings {
         trusted_proxies: Vec::new(),
         protection: Default::default(),
         mail: test_mail_settings(),
+        providers: ProviderSettings::none(Environment::Development),
     }
 }
 
@@ -228,6 +242,7 @@ pub async fn spawn_instances_at_once(n: usize) -> Vec<TestApp> {
 }
 
 async fn start(settings: Settings, database: Arc<TestDatabase>) -> TestApp {
+    use_ring_for_tls();
     let app = Application::build(settings.clone())
         .await
         .expect("the server builds");

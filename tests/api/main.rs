@@ -22,6 +22,32 @@ macro_rules! on_every_backend {
 }
 pub(crate) use on_every_backend;
 
+/// As [`on_every_backend`], for tests that sign in at the real OpenID
+/// provider: reported as ignored, by name, unless `AUTHQL_TEST_OIDC_PROVIDER`
+/// named its directory (with `npm ci` run in it) for the build.
+macro_rules! on_provider_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            #[cfg_attr(not(provider_tests), ignore = "AUTHQL_TEST_OIDC_PROVIDER is not set")]
+            async fn sqlite() {
+                $crate::helpers::on_backend($crate::helpers::Backend::Sqlite, super::$name()).await
+            }
+
+            #[tokio::test]
+            #[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
+            #[cfg_attr(
+                all(postgres_tests, not(provider_tests)),
+                ignore = "AUTHQL_TEST_OIDC_PROVIDER is not set"
+            )]
+            async fn postgres() {
+                $crate::helpers::on_backend($crate::helpers::Backend::Postgres, super::$name()).await
+            }
+        }
+    )+};
+}
+pub(crate) use on_provider_backends;
+
 mod admin;
 mod audit;
 mod cli;
@@ -40,7 +66,9 @@ mod login;
 mod logout;
 mod logs;
 mod mailbox;
+mod oidc;
 mod operator;
+mod providers;
 mod recovery;
 mod refresh;
 mod register;

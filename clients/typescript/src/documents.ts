@@ -12,3 +12,6 @@ export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input)
 export const REFRESH = `mutation Refresh($refreshToken: String) { refresh(refreshToken: $refreshToken) { ...SessionFields } } ${FRAGMENTS}`;
 export const LOGOUT = `mutation Logout($scope: LogoutScope!, $refreshToken: String) { logout(scope: $scope, refreshToken: $refreshToken) { revokedSessions } }`;
 export const ME = `query Me { me { ...UserFields } } fragment UserFields on User { id name email emailVerified roles createdAt }`;
+export const SIGN_IN_PROVIDERS = `query SignInProviders { signInProviders { id name } }`;
+export const START_PROVIDER_SIGN_IN = `mutation StartProviderSignIn($input: StartProviderInput!) { startProviderSignIn(input: $input) { authorizationUrl expiresAt } }`;
+export const COMPLETE_PROVIDER_SIGN_IN = `mutation CompleteProviderSignIn($input: CompleteProviderInput!) { completeProviderSignIn(input: $input) { ...SessionFields } } ${FRAGMENTS}`;

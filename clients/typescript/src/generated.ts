@@ -29,11 +29,22 @@ export type AuditEventKind =
   /** The address was confirmed from a verification link. */
   | 'EMAIL_VERIFIED'
   /**
+   * An account at a sign-in provider was linked (the detail names the
+   * provider, with `:claimed` when an unconfirmed account was taken
+   * back by the owner of its address).
+   */
+  | 'IDENTITY_LINKED'
+  /** An account at a sign-in provider was unlinked. */
+  | 'IDENTITY_UNLINKED'
+  /**
    * A sign-in refused: a wrong password, an unknown address, or a
    * disabled account.
    */
   | 'LOGIN_FAILED'
-  /** A sign-in with the right password. */
+  /**
+   * A sign-in: with the right password, or through a provider (the
+   * detail names it).
+   */
   | 'LOGIN_SUCCEEDED'
   /** A sign-in or other credential call refused by a throttle. */
   | 'LOGIN_THROTTLED'
@@ -52,6 +63,8 @@ export type AuditEventKind =
   | 'PASSWORD_RESET'
   /** A password reset link was asked for (whether or not one was sent). */
   | 'PASSWORD_RESET_REQUESTED'
+  /** A provider's answer was refused (`provider:why`). */
+  | 'PROVIDER_SIGN_IN_FAILED'
   /** A refresh token was exchanged for a new pair. */
   | 'REFRESHED'
   /** A refresh token was refused (expired, revoked, forged). */
@@ -89,6 +102,14 @@ export type ChangePasswordInput = {
   currentPassword: Scalars['String']['input'];
   /** The new password, held to the same policy as at registration. */
   newPassword: Scalars['String']['input'];
+};
+
+/** Completes a flow through a provider. */
+export type CompleteProviderInput = {
+  /** The `code` the browser came back with (good once, for 60 seconds). */
+  code: Scalars['String']['input'];
+  /** The PKCE verifier whose challenge started the flow. */
+  codeVerifier: Scalars['String']['input'];
 };
 
 /** Credentials for `login`. */
@@ -142,6 +163,22 @@ export type ResetPasswordInput = {
   token: Scalars['String']['input'];
 };
 
+/** Starts a flow through a provider. */
+export type StartProviderInput = {
+  /**
+   * The S256 PKCE challenge (base64url of SHA-256, 43 characters) of a
+   * verifier the frontend keeps until it completes the flow.
+   */
+  codeChallenge: Scalars['String']['input'];
+  /** The provider's id (from `signInProviders`). */
+  provider: Scalars['String']['input'];
+  /**
+   * Where the browser comes back to, with `code` (or `error`) in the
+   * query; must be allowed by `AUTHQL_REDIRECT_URLS`.
+   */
+  redirectTo: Scalars['String']['input'];
+};
+
 export type SessionFieldsFragment = { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken?: string | null, refreshTokenExpiresAt: string, user: { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string } };
 
 export type UserFieldsFragment = { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string };
@@ -179,3 +216,22 @@ export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MeQuery = { __typename?: 'Query', me: { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string } };
+
+export type SignInProvidersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SignInProvidersQuery = { __typename?: 'Query', signInProviders: Array<{ __typename?: 'SignInProvider', id: string, name: string }> };
+
+export type StartProviderSignInMutationVariables = Exact<{
+  input: StartProviderInput;
+}>;
+
+
+export type StartProviderSignInMutation = { __typename?: 'Mutation', startProviderSignIn: { __typename?: 'ProviderRedirectPayload', authorizationUrl: string, expiresAt: string } };
+
+export type CompleteProviderSignInMutationVariables = Exact<{
+  input: CompleteProviderInput;
+}>;
+
+
+export type CompleteProviderSignInMutation = { __typename?: 'Mutation', completeProviderSignIn: { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken?: string | null, refreshTokenExpiresAt: string, user: { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string } } };

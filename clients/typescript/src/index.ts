@@ -1,11 +1,21 @@
 // @authql/client: sign up, sign in, keep the session fresh, sign out, and
 // keep every tab of a browser profile on one session.
 
-import { LOGIN, LOGOUT, ME, REFRESH, REGISTER } from "./documents.js";
+import {
+  COMPLETE_PROVIDER_SIGN_IN,
+  LOGIN,
+  LOGOUT,
+  ME,
+  REFRESH,
+  REGISTER,
+  SIGN_IN_PROVIDERS,
+  START_PROVIDER_SIGN_IN,
+} from "./documents.js";
 import { AuthqlError, NetworkError } from "./errors.js";
 import { type ChannelLike, type LockManagerLike, defaultChannel, defaultLock } from "./coordination.js";
-import { type TokenStorage, defaultStorage } from "./storage.js";
+import { type TokenStorage, defaultFlowStorage, defaultStorage } from "./storage.js";
 import type {
+  CompleteProviderSignInMutation,
   LoginInput,
   LoginMutation,
   LogoutMutation,
@@ -15,6 +25,8 @@ import type {
   RegisterInput,
   RegisterMutation,
   SessionFieldsFragment,
+  SignInProvidersQuery,
+  StartProviderSignInMutation,
   UserFieldsFragment,
 } from "./generated.js";
 
@@ -25,6 +37,19 @@ export type { LoginInput, RegisterInput, LogoutScope } from "./generated.js";
 
 /** The signed-in user. */
 export type User = UserFieldsFragment;
+
+/** A provider users may sign in with (`signInProviders`). */
+export type SignInProvider = SignInProvidersQuery["signInProviders"][number];
+
+export interface ProviderSignInOptions {
+  /**
+   * Where the provider's answer brings the browser back (it must be in
+   * authql's `AUTHQL_REDIRECT_URLS`); default: this page without its query.
+   */
+  redirectTo?: string;
+  /** Default: `window.location.assign`. */
+  navigate?: (url: string) => void;
+}
 
 /** A signed-in session as the client keeps it. */
 export interface Session {
@@ -63,6 +88,11 @@ export interface AuthClientOptions {
   channel?: ChannelLike | null;
   /** Default: the global `fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Where a provider sign-in's PKCE verifier waits while the browser is at
+   * the provider. Default: `sessionStorage` (this tab), else memory.
+   */
+  flowStorage?: TokenStorage;
 }
 
 export type AuthEvent = "signedIn" | "signedOut" | "tokenRefreshed" | "sessionRevoked";
@@ -83,6 +113,7 @@ export class AuthClient {
   readonly url: string;
   readonly transport: "body" | "cookie";
   private readonly storage: TokenStorage;
+  private readonly flowStorage: TokenStorage;
   private readonly lock: LockManagerLike;
   private readonly channel: ChannelLike | undefined;
   private readonly fetcher: typeof fetch;
@@ -99,6 +130,7 @@ export class AuthClient {
     this.url = options.url;
     this.transport = options.transport ?? "body";
     this.storage = options.storage ?? defaultStorage();
+    this.flowStorage = options.flowStorage ?? defaultFlowStorage();
     this.key = options.name ?? "authql";
     this.lock = options.lock ?? defaultLock();
     this.channel = options.channel === null ? undefined : (options.channel ?? defaultChannel(this.key));
@@ -138,6 +170,68 @@ export class AuthClient {
   async login(input: LoginInput): Promise<Session> {
     const { data } = await this.send<LoginMutation>(LOGIN, { input }, null);
     return this.signedIn(data.login);
+  }
+
+  /** The providers users may sign in with, for drawing their buttons. */
+  async providers(): Promise<SignInProvider[]> {
+    const { data } = await this.send<SignInProvidersQuery>(SIGN_IN_PROVIDERS, {}, null);
+    return data.signInProviders;
+  }
+
+  /**
+   * Signs in (or up) with a provider: makes a PKCE verifier (kept in
+   * `flowStorage`) and its challenge, asks authql for the provider's
+   * authorization URL and sends the browser there. The browser comes back
+   * to `redirectTo` with `?code=` (or `?error=`): call
+   * `completeProviderSignIn()` on that page. Returns the URL navigated to.
+   */
+  async signInWithProvider(provider: string, options: ProviderSignInOptions = {}): Promise<string> {
+    const location = (globalThis as { location?: { href: string; assign(url: string): void } }).location;
+    const redirectTo = options.redirectTo ?? (location ? withoutQuery(location.href) : undefined);
+    if (!redirectTo) throw new Error("signInWithProvider needs redirectTo outside a browser");
+    const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    const challenge = base64url(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))),
+    );
+    await this.flowStorage.setItem(`${this.key}:provider-verifier`, verifier);
+    const { data } = await this.send<StartProviderSignInMutation>(
+      START_PROVIDER_SIGN_IN,
+      { input: { provider, redirectTo, codeChallenge: challenge } },
+      null,
+    );
+    const url = data.startProviderSignIn.authorizationUrl;
+    const navigate = options.navigate ?? ((to: string) => location?.assign(to));
+    navigate(url);
+    return url;
+  }
+
+  /**
+   * Completes a provider sign-in on the page the provider's answer brought
+   * the browser back to (`url`, default this page's): trades its `code` and
+   * the kept verifier for a session. Null when the URL holds no answer;
+   * throws `AuthqlError` with the server's code when it holds `error=` or
+   * the code is refused.
+   */
+  async completeProviderSignIn(url?: string): Promise<Session | null> {
+    const href = url ?? (globalThis as { location?: { href: string } }).location?.href;
+    if (!href) return null;
+    const params = new URL(href).searchParams;
+    const error = params.get("error");
+    const code = params.get("code");
+    const key = `${this.key}:provider-verifier`;
+    const verifier = await this.flowStorage.getItem(key);
+    if (!error && !code) return null;
+    await this.flowStorage.removeItem(key);
+    if (error) throw new AuthqlError(`the provider sign-in failed: ${error}`, error, 200, { code: error });
+    if (!verifier) {
+      throw new AuthqlError("no provider sign-in was started in this tab", "INVALID_TOKEN", 200, {});
+    }
+    const { data } = await this.send<CompleteProviderSignInMutation>(
+      COMPLETE_PROVIDER_SIGN_IN,
+      { input: { code, codeVerifier: verifier } },
+      null,
+    );
+    return this.signedIn(data.completeProviderSignIn);
   }
 
   /**
@@ -364,6 +458,21 @@ export class AuthClient {
   }
 }
 
+
+/** Unpadded base64url of `bytes`. */
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** `href` without its query and fragment. */
+function withoutQuery(href: string): string {
+  const url = new URL(href);
+  url.search = "";
+  url.hash = "";
+  return url.toString();
+}
 
 /** A client for authql at `options.url`. */
 export function createAuthClient(options: AuthClientOptions): AuthClient {

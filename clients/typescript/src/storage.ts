@@ -24,3 +24,9 @@ export function defaultStorage(): TokenStorage {
   const local = (globalThis as { localStorage?: TokenStorage }).localStorage;
   return local ?? memoryStorage();
 }
+
+/** `sessionStorage` in a browser (this tab, across its page loads), else memory. */
+export function defaultFlowStorage(): TokenStorage {
+  const session = (globalThis as { sessionStorage?: TokenStorage }).sessionStorage;
+  return session ?? memoryStorage();
+}

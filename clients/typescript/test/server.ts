@@ -24,7 +24,7 @@ function binary(): string {
   return path;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const probe = createServer();
     probe.once("error", fail);
@@ -35,10 +35,10 @@ function freePort(): Promise<number> {
   });
 }
 
-/** authql with `env` added to its environment. */
-export async function startServer(env: Record<string, string> = {}): Promise<Server> {
+/** authql with `env` added to its environment, on `port` (default: a free one). */
+export async function startServer(env: Record<string, string> = {}, port?: number): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), "authql-client-"));
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(binary(), [], {
     cwd: dir,
     env: {

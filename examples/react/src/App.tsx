@@ -1,4 +1,4 @@
-import { AuthqlError, type User } from "@authql/client";
+import { AuthqlError, type SignInProvider, type User } from "@authql/client";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 
 import { auth } from "./auth";
@@ -20,6 +20,7 @@ function message(error: unknown): string {
 export function App() {
   const [user, setUser] = useState<User | null>(auth.user);
   const [ready, setReady] = useState(false);
+  const [providerError, setProviderError] = useState("");
 
   useEffect(() => {
     const follow = () => setUser(auth.user);
@@ -29,9 +30,24 @@ export function App() {
       auth.on("signedOut", follow),
       auth.on("sessionRevoked", follow),
     ];
-    // The session kept in storage, refreshed if it is about to expire.
-    auth
-      .getAccessToken()
+    // Back from a provider (`?code=` or `?error=`): complete the sign-in and
+    // take the answer out of the address bar. Otherwise the session kept in
+    // storage, refreshed if it is about to expire.
+    const back = new URL(window.location.href);
+    const answered = back.searchParams.has("code") || back.searchParams.has("error");
+    const arriving = answered
+      ? auth.completeProviderSignIn().catch((caught) => {
+          setProviderError(message(caught));
+          return null;
+        })
+      : Promise.resolve(null);
+    if (answered) {
+      back.searchParams.delete("code");
+      back.searchParams.delete("error");
+      window.history.replaceState(null, "", back.toString());
+    }
+    arriving
+      .then(() => auth.getAccessToken())
       .catch(() => null)
       .finally(() => {
         setUser(auth.user);
@@ -44,13 +60,17 @@ export function App() {
   return (
     <main style={{ fontFamily: "sans-serif", maxWidth: 640, margin: "2rem auto" }}>
       <h1>authql React example</h1>
-      {user ? <SignedIn user={user} /> : <SignedOut />}
+      {user ? <SignedIn user={user} /> : <SignedOut providerError={providerError} />}
     </main>
   );
 }
 
-function SignedOut() {
-  const [error, setError] = useState("");
+function SignedOut({ providerError }: { providerError: string }) {
+  const [error, setError] = useState(providerError);
+  const [providers, setProviders] = useState<SignInProvider[]>([]);
+  useEffect(() => {
+    auth.providers().then(setProviders, () => setProviders([]));
+  }, []);
   const submit = (action: (form: FormData) => Promise<unknown>) => async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setError("");
@@ -89,6 +109,21 @@ function SignedOut() {
         <input name="password" type="password" placeholder="Password" required />
         <button type="submit">Sign in</button>
       </form>
+      {providers.map((provider) => (
+        <p key={provider.id}>
+          <button
+            onClick={() =>
+              // Back to this very page (its `?api=` included), which must be
+              // in authql's AUTHQL_REDIRECT_URLS.
+              auth
+                .signInWithProvider(provider.id, { redirectTo: window.location.href })
+                .catch((caught) => setError(message(caught)))
+            }
+          >
+            {`Sign in with ${provider.name}`}
+          </button>
+        </p>
+      ))}
       {error && <p role="alert">{error}</p>}
     </div>
   );

@@ -1,7 +1,8 @@
 // The example app in headless Chromium against a real authql: sign up,
 // reload and still be signed in, a second tab shares the session, the access
 // token expires and the app keeps working, signing out in one tab signs the
-// other out.
+// other out; and "Sign in with …" through a real OpenID provider
+// (tests/partners/oidc-provider), whose forms Chromium fills.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -29,13 +30,53 @@ function freePort() {
   });
 }
 
-async function startAuthql() {
+/** The OpenID provider of authql's tests, with authql at `authqlBase` registered as `authql`. */
+async function startProvider(authqlBase) {
+  const partner = join(repository, "tests", "partners", "oidc-provider");
+  assert.ok(
+    existsSync(join(partner, "node_modules", "oidc-provider")),
+    `run npm ci in ${partner} first: the provider test signs in there`,
+  );
+  const config = {
+    port: 0,
+    clients: [
+      { client_id: "authql", client_secret: PROVIDER_SECRET, redirect_uris: [`${authqlBase}/auth/callback/acme`] },
+    ],
+    accounts: { grace: { email: "grace@example.com", email_verified: true, name: "Grace Hopper" } },
+  };
+  const child = spawn(process.execPath, [join(partner, "provider.mjs"), JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const issuer = await new Promise((done, fail) => {
+    let seen = "";
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const line = seen.split("\n").find((l) => l.startsWith("listening "));
+      if (line) done(line.slice("listening ".length).trim());
+    });
+    child.once("exit", () => fail(new Error("the provider ended before listening")));
+  });
+  return {
+    issuer,
+    stop: async () => {
+      const exited = new Promise((done) => child.once("exit", done));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+const PROVIDER_SECRET = "react-example-provider-secret";
+
+async function startAuthql(appOrigin) {
   const binary =
     process.env.AUTHQL_BIN ??
     join(process.env.CARGO_TARGET_DIR ?? join(repository, "target"), "debug", "authql");
   assert.ok(existsSync(binary), `no authql binary at ${binary}: run cargo build first`);
   const dir = mkdtempSync(join(tmpdir(), "authql-react-"));
   const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  provider = await startProvider(base);
   const child = spawn(binary, [], {
     cwd: dir,
     env: {
@@ -45,10 +86,17 @@ async function startAuthql() {
       AUTHQL_DATABASE_URL: `sqlite://${join(dir, "authql.db")}?mode=rwc`,
       AUTHQL_ACCESS_TOKEN_TTL: "2s",
       AUTHQL_IP_CREDENTIAL_LIMIT: "0",
+      AUTHQL_PUBLIC_URL: base,
+      AUTHQL_REDIRECT_URLS: `${appOrigin}/`,
+      AUTHQL_PROVIDERS: "acme",
+      AUTHQL_PROVIDER_ACME_KIND: "oidc",
+      AUTHQL_PROVIDER_ACME_ISSUER: provider.issuer,
+      AUTHQL_PROVIDER_ACME_CLIENT_ID: "authql",
+      AUTHQL_PROVIDER_ACME_CLIENT_SECRET: PROVIDER_SECRET,
+      AUTHQL_PROVIDER_ACME_NAME: "Acme ID",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
@@ -91,10 +139,11 @@ async function serveApp() {
 let authql;
 let app;
 let browser;
+let provider;
 
 before(async () => {
-  authql = await startAuthql();
   app = await serveApp();
+  authql = await startAuthql(app.origin);
   browser = await puppeteer.launch({
     executablePath: process.env.AUTHQL_TEST_CHROMIUM ?? "chromium",
     headless: true,
@@ -115,6 +164,7 @@ after(async () => {
   await browser?.close();
   await app?.stop();
   await authql?.stop();
+  await provider?.stop();
 });
 
 async function text(page, selector) {
@@ -185,4 +235,33 @@ test("a user signs up, reloads, opens a second tab, outlives the access token, a
   await signOut.click();
   await first.waitForSelector('[data-testid="signed-out"]');
   await second.waitForSelector('[data-testid="signed-out"]', { timeout: 5_000 });
+});
+
+test("a user signs in with a provider: the button, the provider's own forms, and back signed in", async () => {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.goto(`${app.origin}/?api=${encodeURIComponent(authql.url)}`);
+  await page.waitForSelector('[data-testid="signed-out"]');
+  // The button is drawn from signInProviders.
+  const button = await page.waitForSelector("xpath/.//button[text()='Sign in with Acme ID']");
+  await Promise.all([page.waitForNavigation(), button.click()]);
+
+  // At the provider: its login form, then its consent form.
+  assert.ok(page.url().startsWith(provider.issuer), page.url());
+  await page.waitForSelector('input[name="login"]');
+  await page.type('input[name="login"]', "grace");
+  await page.type('input[name="password"]', "any password");
+  await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+  await page.waitForSelector('button[type="submit"]');
+  await page.click('button[type="submit"]');
+
+  // Back in the app, through authql's callback, signed in; the one-time code
+  // is gone from the address bar.
+  await page.waitForSelector('[data-testid="me"]', { timeout: 15_000 });
+  assert.equal(await text(page, '[data-testid="me"]'), "grace@example.com");
+  const landed = new URL(page.url());
+  assert.equal(landed.origin, app.origin);
+  assert.equal(landed.searchParams.get("code"), null);
+  assert.equal(await page.$('[role="alert"]'), null, "no error shown");
+  await context.close();
 });

@@ -36,6 +36,9 @@ pub enum EndReason {
     RefreshTokenReused,
     /// The oldest sessions beyond `AUTHQL_MAX_SESSIONS_PER_USER`.
     SessionLimit,
+    /// The address's owner proved it through a provider, and the account,
+    /// whose address nobody had confirmed, became theirs.
+    AccountClaimed,
 }
 
 impl EndReason {
@@ -49,6 +52,7 @@ impl EndReason {
             Self::PasswordReset => "password_reset",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::SessionLimit => "session_limit",
+            Self::AccountClaimed => "account_claimed",
         }
     }
 }
