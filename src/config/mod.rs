@@ -23,7 +23,8 @@ pub use protection::{
     DocumentLimits, HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings,
 };
 pub use providers::{
-    ProviderConfig, ProviderKind, ProviderSettings, RedirectAllowList, ResponseMode,
+    ClientSecret, Protocol, ProviderConfig, ProviderKind, ProviderSettings, RedirectAllowList,
+    ResponseMode, pkcs8_der,
 };
 pub use redact::redact_url;
 pub use secret::development_secret_path;

@@ -45,17 +45,46 @@ pub struct ProviderArgs {
 }
 
 /// The presets, and any OpenID Connect provider.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProviderKind {
     Google,
-    /// One Microsoft Entra tenant (its id or domain).
-    Microsoft {
-        tenant: String,
-    },
+    /// One Microsoft Entra tenant.
+    Microsoft,
     /// gitlab.com, or a self-hosted GitLab through `…_ISSUER`.
     Gitlab,
+    /// Sign in with Apple: OpenID Connect with a client secret that is a
+    /// JWT signed with the team's key, and answers posted back.
+    Apple,
+    /// GitHub: plain OAuth 2 and its REST API.
+    Github,
     /// Any OpenID Connect provider, found through its discovery document.
     Oidc,
+}
+
+/// How authql speaks to a provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// OpenID Connect, from `{issuer}/.well-known/openid-configuration`; the
+    /// issuer exactly as its ID tokens say it.
+    OpenIdConnect { issuer: String },
+    /// GitHub's OAuth 2 endpoints under `web` (`/login/oauth/…`) and its REST
+    /// API at `api` (`/user`, `/user/emails`).
+    Github { web: Url, api: Url },
+}
+
+/// What authql proves itself to the provider with.
+#[derive(Clone)]
+pub enum ClientSecret {
+    /// A secret the provider issued.
+    Static(SecretString),
+    /// Apple's: a short-lived ES256 JWT, made for each call with the team's
+    /// private key.
+    AppleKey {
+        team_id: String,
+        key_id: String,
+        /// The `.p8` file's PEM.
+        private_key: SecretString,
+    },
 }
 
 /// How the provider sends its answer back.
@@ -76,11 +105,9 @@ pub struct ProviderConfig {
     /// Shown to users ("Sign in with {name}").
     pub name: String,
     pub kind: ProviderKind,
-    /// Its issuer, exactly as its ID tokens and discovery document say it
-    /// (`{issuer}/.well-known/openid-configuration` is the document).
-    pub issuer: String,
+    pub protocol: Protocol,
     pub client_id: String,
-    pub client_secret: SecretString,
+    pub client_secret: ClientSecret,
     pub scopes: Vec<String>,
     pub response_mode: ResponseMode,
     /// Whether someone without an account may sign up through it.
@@ -92,7 +119,7 @@ impl std::fmt::Debug for ProviderConfig {
         f.debug_struct("ProviderConfig")
             .field("id", &self.id)
             .field("kind", &self.kind)
-            .field("issuer", &self.issuer)
+            .field("protocol", &self.protocol)
             .field("client_id", &self.client_id)
             .field("client_secret", &"<hidden>")
             .field("scopes", &self.scopes)
@@ -110,9 +137,11 @@ impl ProviderConfig {
             id: id.to_owned(),
             name: id.to_owned(),
             kind: ProviderKind::Oidc,
-            issuer: issuer.to_owned(),
+            protocol: Protocol::OpenIdConnect {
+                issuer: issuer.to_owned(),
+            },
             client_id: client_id.to_owned(),
-            client_secret: SecretString::from(client_secret.to_owned()),
+            client_secret: ClientSecret::Static(SecretString::from(client_secret.to_owned())),
             scopes: default_scopes(),
             response_mode: ResponseMode::Query,
             allow_sign_up: true,
@@ -226,14 +255,12 @@ fn provider(id: &str, var: &impl Fn(&str) -> Option<String>) -> anyhow::Result<P
         get(suffix).with_context(|| format!("provider {id:?} needs {}", name_of(suffix)))
     };
 
-    const PRESETS: [&str; 3] = ["google", "microsoft", "gitlab"];
+    const PRESETS: [&str; 5] = ["google", "microsoft", "gitlab", "apple", "github"];
+    const KINDS: &str = "google, microsoft, gitlab, apple, github or oidc";
     let kind_name = match get("KIND") {
         Some(kind) => kind,
         None if PRESETS.contains(&id) => id.to_owned(),
-        None => bail!(
-            "provider {id:?} needs {} (google, microsoft, gitlab or oidc)",
-            name_of("KIND")
-        ),
+        None => bail!("provider {id:?} needs {} ({KINDS})", name_of("KIND")),
     };
     let (kind, default_issuer, default_name) = match kind_name.trim() {
         "google" => (
@@ -253,50 +280,95 @@ fn provider(id: &str, var: &impl Fn(&str) -> Option<String>) -> anyhow::Result<P
             }
             let tenant = tenant.trim().to_ascii_lowercase();
             let issuer = format!("https://login.microsoftonline.com/{tenant}/v2.0");
-            (
-                ProviderKind::Microsoft { tenant },
-                Some(issuer),
-                "Microsoft",
-            )
+            (ProviderKind::Microsoft, Some(issuer), "Microsoft")
         }
         "gitlab" => (
             ProviderKind::Gitlab,
             Some("https://gitlab.com".to_owned()),
             "GitLab",
         ),
+        "apple" => (
+            ProviderKind::Apple,
+            Some("https://appleid.apple.com".to_owned()),
+            "Apple",
+        ),
+        "github" => (ProviderKind::Github, None, "GitHub"),
         "oidc" => (ProviderKind::Oidc, None, ""),
         other => bail!(
-            "{}: {other:?} is not a provider kind (google, microsoft, gitlab or oidc)",
+            "{}: {other:?} is not a provider kind ({KINDS})",
             name_of("KIND")
         ),
     };
-    let issuer = match (get("ISSUER"), default_issuer) {
-        (Some(issuer), _) if kind != ProviderKind::Google => issuer,
-        (Some(_), _) => bail!("{}: Google's issuer is fixed", name_of("ISSUER")),
-        (None, Some(issuer)) => issuer,
-        (None, None) => require("ISSUER")?,
+    let http_url = |suffix: &str, raw: &str| -> anyhow::Result<Url> {
+        Url::parse(raw.trim().trim_end_matches('/'))
+            .ok()
+            .filter(|url| {
+                matches!(url.scheme(), "https" | "http")
+                    && url.host().is_some()
+                    && url.query().is_none()
+                    && url.fragment().is_none()
+            })
+            .with_context(|| format!("{}: not an https:// URL", name_of(suffix)))
     };
-    let issuer = issuer.trim().to_owned();
-    if !Url::parse(&issuer).is_ok_and(|url| {
-        matches!(url.scheme(), "https" | "http")
-            && url.host().is_some()
-            && url.query().is_none()
-            && url.fragment().is_none()
-    }) {
-        bail!("{}: not an https:// URL", name_of("ISSUER"));
-    }
+    let protocol = if kind == ProviderKind::Github {
+        // github.com, or GitHub Enterprise Server at `…_URL` (its API under
+        // `/api/v3` unless `…_API_URL` says otherwise).
+        let web = http_url("URL", get("URL").as_deref().unwrap_or("https://github.com"))?;
+        let api = match (get("API_URL"), get("URL")) {
+            (Some(api), _) => http_url("API_URL", &api)?,
+            (None, Some(_)) => http_url(
+                "URL",
+                &format!("{}/api/v3", web.as_str().trim_end_matches('/')),
+            )?,
+            (None, None) => http_url("API_URL", "https://api.github.com")?,
+        };
+        Protocol::Github { web, api }
+    } else {
+        let issuer = match (get("ISSUER"), default_issuer) {
+            (Some(issuer), _) if kind != ProviderKind::Google => issuer,
+            (Some(_), _) => bail!("{}: Google's issuer is fixed", name_of("ISSUER")),
+            (None, Some(issuer)) => issuer,
+            (None, None) => require("ISSUER")?,
+        };
+        let issuer = issuer.trim().to_owned();
+        http_url("ISSUER", &issuer)?;
+        Protocol::OpenIdConnect { issuer }
+    };
     let client_id = require("CLIENT_ID")?;
-    let client_secret = match (get("CLIENT_SECRET"), get("CLIENT_SECRET_FILE")) {
-        (Some(secret), _) => secret,
-        (None, Some(path)) => std::fs::read_to_string(path.trim())
-            .with_context(|| format!("cannot read {}", name_of("CLIENT_SECRET_FILE")))?
-            .trim_end_matches(['\r', '\n'])
-            .to_owned(),
-        (None, None) => bail!(
-            "provider {id:?} needs {} or {}",
-            name_of("CLIENT_SECRET"),
-            name_of("CLIENT_SECRET_FILE")
-        ),
+    let client_secret = if kind == ProviderKind::Apple {
+        let path = require("PRIVATE_KEY_FILE")?;
+        let pem = std::fs::read_to_string(path.trim())
+            .with_context(|| format!("cannot read {}", name_of("PRIVATE_KEY_FILE")))?;
+        let parsed = pkcs8_der(&pem).is_some_and(|der| {
+            use p256::pkcs8::DecodePrivateKey as _;
+            p256::SecretKey::from_pkcs8_der(&der).is_ok()
+        });
+        if !parsed {
+            bail!(
+                "{}: not the PEM of an EC private key (Apple's .p8 file)",
+                name_of("PRIVATE_KEY_FILE")
+            );
+        }
+        ClientSecret::AppleKey {
+            team_id: require("TEAM_ID")?.trim().to_owned(),
+            key_id: require("KEY_ID")?.trim().to_owned(),
+            private_key: SecretString::from(pem),
+        }
+    } else {
+        ClientSecret::Static(SecretString::from(
+            match (get("CLIENT_SECRET"), get("CLIENT_SECRET_FILE")) {
+                (Some(secret), _) => secret,
+                (None, Some(path)) => std::fs::read_to_string(path.trim())
+                    .with_context(|| format!("cannot read {}", name_of("CLIENT_SECRET_FILE")))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+                (None, None) => bail!(
+                    "provider {id:?} needs {} or {}",
+                    name_of("CLIENT_SECRET"),
+                    name_of("CLIENT_SECRET_FILE")
+                ),
+            },
+        ))
     };
     let scopes = match get("SCOPES") {
         Some(raw) => {
@@ -306,14 +378,20 @@ fn provider(id: &str, var: &impl Fn(&str) -> Option<String>) -> anyhow::Result<P
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect();
-            if !scopes.iter().any(|s| s == "openid") {
+            if kind != ProviderKind::Github && !scopes.iter().any(|s| s == "openid") {
                 scopes.insert(0, "openid".to_owned());
             }
             scopes
         }
-        None => default_scopes(),
+        None => match kind {
+            ProviderKind::Github => vec!["read:user".to_owned(), "user:email".to_owned()],
+            ProviderKind::Apple => ["openid", "name", "email"].map(String::from).to_vec(),
+            _ => default_scopes(),
+        },
     };
     let response_mode = match get("RESPONSE_MODE").as_deref().map(str::trim) {
+        // Apple posts its answer whenever a name or address is asked for.
+        None if kind == ProviderKind::Apple => ResponseMode::FormPost,
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
         Some(other) => bail!(
@@ -340,13 +418,29 @@ fn provider(id: &str, var: &impl Fn(&str) -> Option<String>) -> anyhow::Result<P
         id: id.to_owned(),
         name,
         kind,
-        issuer,
+        protocol,
         client_id,
-        client_secret: SecretString::from(client_secret),
+        client_secret,
         scopes,
         response_mode,
         allow_sign_up,
     })
+}
+
+/// The DER inside a PEM `PRIVATE KEY` block (PKCS#8), as Apple's `.p8`
+/// files hold it.
+pub fn pkcs8_der(pem: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    use base64::Engine;
+    let body = pem
+        .trim()
+        .strip_prefix("-----BEGIN PRIVATE KEY-----")?
+        .strip_suffix("-----END PRIVATE KEY-----")?;
+    let text: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .ok()
+        .map(zeroize::Zeroizing::new)
 }
 
 fn public_url(raw: &str, environment: Environment) -> anyhow::Result<Url> {
@@ -482,7 +576,12 @@ mod tests {
         let google = &settings.providers[0];
         assert_eq!(google.kind, ProviderKind::Google);
         assert_eq!(google.name, "Google");
-        assert_eq!(google.issuer, "https://accounts.google.com");
+        assert_eq!(
+            google.protocol,
+            Protocol::OpenIdConnect {
+                issuer: "https://accounts.google.com".into()
+            }
+        );
         assert_eq!(google.scopes, ["openid", "email", "profile"]);
         assert!(google.allow_sign_up);
         assert_eq!(
@@ -540,6 +639,72 @@ mod tests {
             .to_string();
         assert!(
             error.contains("AUTHQL_PROVIDER_MICROSOFT_TENANT"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn github_is_oauth_2_at_github_com_or_an_enterprise_server() {
+        let resolve = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("AUTHQL_PROVIDER_GITHUB_CLIENT_ID", "id"),
+                ("AUTHQL_PROVIDER_GITHUB_CLIENT_SECRET", "s"),
+            ];
+            all.extend_from_slice(pairs);
+            args(&["github"], Some("https://auth.example.com"))
+                .resolve(Environment::Production, env(&all))
+                .unwrap()
+                .providers
+                .remove(0)
+        };
+        let github = resolve(&[]);
+        assert_eq!(github.kind, ProviderKind::Github);
+        assert_eq!(github.scopes, ["read:user", "user:email"]);
+        let Protocol::Github { web, api } = &github.protocol else {
+            panic!("{:?}", github.protocol)
+        };
+        assert_eq!(
+            (web.as_str(), api.as_str()),
+            ("https://github.com/", "https://api.github.com/")
+        );
+        let enterprise = resolve(&[("AUTHQL_PROVIDER_GITHUB_URL", "https://git.example.com")]);
+        let Protocol::Github { api, .. } = &enterprise.protocol else {
+            panic!()
+        };
+        assert_eq!(api.as_str(), "https://git.example.com/api/v3");
+    }
+
+    #[test]
+    fn apple_needs_its_team_key_and_posts_its_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("AuthKey.p8");
+        // A P-256 key in PKCS#8, as Apple's .p8 files are.
+        std::fs::write(
+            &key,
+            "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5H5aPQLJ0RhInLfD\nI5X5NImQZYDubrGrpCJ90tVa3GahRANCAATBLdMs9J8t+LnbcsFENQ6yVtWtVs8J\n8A0srLWhIfwmNyPyA5ndKjPpn4IVDLgouhPMpFWV3O0jXweF6M8ggZD8\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let key = key.to_str().unwrap().to_owned();
+        let base = [
+            ("AUTHQL_PROVIDER_APPLE_CLIENT_ID", "com.example.web"),
+            ("AUTHQL_PROVIDER_APPLE_TEAM_ID", "TEAM123456"),
+            ("AUTHQL_PROVIDER_APPLE_KEY_ID", "KEY1234567"),
+        ];
+        let mut with_key = base.to_vec();
+        with_key.push(("AUTHQL_PROVIDER_APPLE_PRIVATE_KEY_FILE", key.as_str()));
+        let apple = args(&["apple"], Some("https://auth.example.com"))
+            .resolve(Environment::Production, env(&with_key))
+            .unwrap()
+            .providers
+            .remove(0);
+        assert_eq!(apple.response_mode, ResponseMode::FormPost);
+        assert!(matches!(apple.client_secret, ClientSecret::AppleKey { .. }));
+        let error = args(&["apple"], Some("https://auth.example.com"))
+            .resolve(Environment::Production, env(&base))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("AUTHQL_PROVIDER_APPLE_PRIVATE_KEY_FILE"),
             "{error}"
         );
     }

@@ -35,6 +35,81 @@ pub fn accounts() -> Value {
     })
 }
 
+/// Starts `script` of the partner directory with `config`; the process and
+/// the address it printed (`listening <address>`).
+async fn launch(script: &str, config: &Value) -> (Child, String) {
+    let mut child = Command::new("node")
+        .arg(format!("{}/{script}", partner_dir()))
+        .arg(config.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node starts the partner");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let address = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.expect("partner output") {
+            if let Some(address) = line.strip_prefix("listening ") {
+                return address.to_owned();
+            }
+        }
+        panic!("{script} ended before listening")
+    })
+    .await
+    .expect("the partner listens within 20 s");
+    // Its notices keep coming on stdout: read them, or a closed pipe ends it.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, address)
+}
+
+/// A local stand-in for a provider that cannot run here (GitHub, Apple),
+/// written for these tests: see the scripts' opening comments for what each
+/// mimics.
+pub struct Standin {
+    _child: Child,
+    /// Its base URL (GitHub) or issuer (Apple).
+    pub address: String,
+}
+
+impl Standin {
+    pub async fn github(provider_id: &str, users: Value) -> Self {
+        let config = json!({
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_uri": format!("{PUBLIC_URL}/auth/callback/{provider_id}"),
+            "users": users,
+        });
+        let (child, address) = launch("github-standin.mjs", &config).await;
+        Self {
+            _child: child,
+            address,
+        }
+    }
+
+    pub async fn apple(
+        provider_id: &str,
+        team_id: &str,
+        key_id: &str,
+        private_key_pem: &str,
+        users: Value,
+    ) -> Self {
+        let config = json!({
+            "client_id": CLIENT_ID,
+            "team_id": team_id,
+            "key_id": key_id,
+            "private_key_pem": private_key_pem,
+            "redirect_uri": format!("{PUBLIC_URL}/auth/callback/{provider_id}"),
+            "users": users,
+        });
+        let (child, address) = launch("apple-standin.mjs", &config).await;
+        Self {
+            _child: child,
+            address,
+        }
+    }
+}
+
 /// A running provider process.
 pub struct OidcProvider {
     child: Option<Child>,
@@ -76,29 +151,7 @@ impl OidcProvider {
             ],
             "accounts": accounts(),
         });
-        let dir = partner_dir();
-        let mut child = Command::new("node")
-            .arg(format!("{dir}/provider.mjs"))
-            .arg(config.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node starts the provider");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let issuer = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Some(line) = lines.next_line().await.expect("provider output") {
-                if let Some(issuer) = line.strip_prefix("listening ") {
-                    return issuer.to_owned();
-                }
-            }
-            panic!("the provider ended before listening")
-        })
-        .await
-        .expect("the provider listens within 20 s");
-        // Its notices keep coming on stdout: read them, or a closed pipe ends it.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (child, issuer) = launch("provider.mjs", &config).await;
         self.port = Url::parse(&issuer).unwrap().port().unwrap();
         self.issuer = issuer;
         self.child = Some(child);
@@ -182,18 +235,45 @@ impl Default for Browser {
     }
 }
 
-/// The value of `name="…"`'s `value` attribute, or of `action`, in a form.
+/// The value of `name="…"`'s `value` attribute, or of `action`, in a form,
+/// its character references decoded as a browser does.
 fn attribute(tag: &str, name: &str) -> Option<String> {
     let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
     let end = tag[start..].find('"')? + start;
-    Some(
-        tag[start..end]
-            .replace("&amp;", "&")
-            .replace("&#x2F;", "/")
-            .replace("&#x3D;", "=")
-            .replace("&#39;", "'")
-            .replace("&quot;", "\""),
-    )
+    Some(decode_entities(&tag[start..end]))
+}
+
+/// `&amp;`, `&quot;`, `&lt;`, `&gt;`, `&#39;`, `&#x2F;` and the like.
+fn decode_entities(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find(';') else {
+            break;
+        };
+        let entity = &rest[at + 1..at + end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|dec| dec.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => out.push(c),
+            None => out.push_str(&rest[at..=at + end]),
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The `action` and hidden inputs of the first form in `html`.
@@ -213,25 +293,54 @@ fn form(html: &str) -> Option<(String, Vec<(String, String)>)> {
 impl Browser {
     /// Opens `authorization_url`, signs in at the provider as `login`,
     /// consents, and returns where the provider sends the browser back to
-    /// authql.
+    /// authql: redirects within the provider are followed, its forms filled
+    /// and submitted.
     pub async fn sign_in_at_provider(
         &self,
         authorization_url: &str,
         login: &str,
     ) -> ProviderAnswer {
-        let mut url = Url::parse(authorization_url).expect("an authorization URL");
-        let provider_origin = url.origin();
-        for _ in 0..12 {
-            let response = self
+        let mut here = Url::parse(authorization_url).expect("an authorization URL");
+        let provider = here.origin();
+        let mut response = self
+            .http
+            .get(here.clone())
+            .send()
+            .await
+            .expect("provider answers");
+        for _ in 0..16 {
+            if let Some(location) = response.headers().get("location") {
+                here = here.join(location.to_str().unwrap()).unwrap();
+                if here.origin() != provider {
+                    return ProviderAnswer::Redirect(here);
+                }
+                response = self
+                    .http
+                    .get(here.clone())
+                    .send()
+                    .await
+                    .expect("provider answers");
+                continue;
+            }
+            let status = response.status();
+            let html = response.text().await.unwrap();
+            let (action, mut fields) = form(&html)
+                .unwrap_or_else(|| panic!("a form on the provider's page ({status}): {html}"));
+            let action = here.join(&action).unwrap();
+            if action.origin() != provider {
+                return ProviderAnswer::FormPost(action, fields);
+            }
+            if fields.iter().any(|(k, v)| k == "prompt" && v == "login") {
+                fields.push(("login".into(), login.into()));
+                fields.push(("password".into(), "any password".into()));
+            }
+            response = self
                 .http
-                .get(url.clone())
+                .post(action)
+                .form(&fields)
                 .send()
                 .await
-                .expect("provider answers");
-            match self.next(response, login, &provider_origin).await {
-                Step::Go(next) => url = next,
-                Step::Back(answer) => return answer,
-            }
+                .expect("the provider takes the form");
         }
         panic!("the provider did not send the browser back")
     }
@@ -257,48 +366,6 @@ impl Browser {
         }
         panic!("the provider did not send the browser back")
     }
-
-    async fn next(&self, response: reqwest::Response, login: &str, provider: &url::Origin) -> Step {
-        let here = response.url().clone();
-        if let Some(location) = response.headers().get("location") {
-            let next = here.join(location.to_str().unwrap()).unwrap();
-            if &next.origin() != provider {
-                return Step::Back(ProviderAnswer::Redirect(next));
-            }
-            return Step::Go(next);
-        }
-        let status = response.status();
-        let html = response.text().await.unwrap();
-        let (action, mut fields) = form(&html)
-            .unwrap_or_else(|| panic!("a form on the provider's page ({status}): {html}"));
-        let action = here.join(&action).unwrap();
-        if &action.origin() != provider {
-            return Step::Back(ProviderAnswer::FormPost(action, fields));
-        }
-        if fields.iter().any(|(k, v)| k == "prompt" && v == "login") {
-            fields.push(("login".into(), login.into()));
-            fields.push(("password".into(), "any password".into()));
-        }
-        let response = self
-            .http
-            .post(action)
-            .form(&fields)
-            .send()
-            .await
-            .expect("the provider takes the form");
-        let location = response.headers().get("location").unwrap_or_else(|| {
-            panic!(
-                "the provider's form answers with a redirect, not {}",
-                response.status()
-            )
-        });
-        Step::Go(here.join(location.to_str().unwrap()).unwrap())
-    }
-}
-
-enum Step {
-    Go(Url),
-    Back(ProviderAnswer),
 }
 
 /// A PKCE verifier and its S256 challenge, as a frontend makes them.

@@ -13,7 +13,7 @@ use crate::helpers::{AUTH_PAYLOAD, PASSWORD, Reply, TestApp, Tokens, decode_jwt,
 use crate::mailbox::{through, verify};
 use crate::oidc::{
     Browser, CLIENT_ID, CLIENT_SECRET, OTHER_CLIENT_ID, OidcProvider, PUBLIC_URL, ProviderAnswer,
-    REDIRECT_TO, pkce,
+    REDIRECT_TO, Standin, pkce,
 };
 use crate::smtp::SmtpSink;
 
@@ -395,6 +395,17 @@ async fn an_id_token_with_another_nonce_or_for_another_client_is_refused() {
         param(&landed, "error").as_deref(),
         Some("PROVIDER_ANSWER_INVALID")
     );
+    // Or for authql and another, authorized to the other (`azp`).
+    provider
+        .issue_for_audience(
+            &json!({ "aud": [CLIENT_ID, OTHER_CLIENT_ID], "azp": OTHER_CLIENT_ID }).to_string(),
+        )
+        .await;
+    let (landed, _) = land(&app, "alice").await;
+    assert_eq!(
+        param(&landed, "error").as_deref(),
+        Some("PROVIDER_ANSWER_INVALID")
+    );
     assert_eq!(
         app.event_kinds()
             .await
@@ -713,5 +724,205 @@ async fn sign_up_can_be_closed_and_cancelling_comes_back_as_an_error() {
         .to_owned();
     let answer = Browser::default().cancel_at_provider(&url).await;
     let landed = landing(&deliver(&app, &answer).await);
+    assert_eq!(param(&landed, "error").as_deref(), Some("PROVIDER_REFUSED"));
+}
+
+/// A P-256 key in PKCS#8, as Apple's `.p8` files hold a team's key (made for
+/// these tests).
+const APPLE_TEAM_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg5H5aPQLJ0RhInLfD
+I5X5NImQZYDubrGrpCJ90tVa3GahRANCAATBLdMs9J8t+LnbcsFENQ6yVtWtVs8J
+8A0srLWhIfwmNyPyA5ndKjPpn4IVDLgouhPMpFWV3O0jXweF6M8ggZD8
+-----END PRIVATE KEY-----
+";
+
+/// Settings with a provider `id` of `kind` configured through the
+/// environment's variables, as an operator would.
+fn with_configured(id: &'static str, vars: Vec<(String, String)>) -> impl FnOnce(&mut Settings) {
+    move |settings: &mut Settings| {
+        use clap::Parser;
+        let cli = authql::config::Cli::try_parse_from([
+            "authql",
+            "--providers",
+            id,
+            "--public-url",
+            PUBLIC_URL,
+            "--redirect-urls",
+            REDIRECT_TO,
+            "--provider-timeout",
+            "2s",
+        ])
+        .unwrap();
+        let lookup: std::collections::HashMap<String, String> = vars.into_iter().collect();
+        settings.providers = cli
+            .settings
+            .providers
+            .resolve(authql::config::Environment::Development, |name| {
+                lookup.get(name).cloned()
+            })
+            .expect("the provider's variables are complete");
+    }
+}
+
+async fn start_with(app: &TestApp, provider: &str, challenge: &str) -> String {
+    app.graphql(
+        "mutation($input: StartProviderInput!) { startProviderSignIn(input: $input) { authorizationUrl } }",
+        json!({ "input": { "provider": provider, "redirectTo": REDIRECT_TO, "codeChallenge": challenge } }),
+        None,
+    )
+    .await
+    .ok("startProviderSignIn")["authorizationUrl"]
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
+/// A whole sign-in through `provider` as `login`: where the browser landed.
+async fn land_at(app: &TestApp, provider: &str, login: &str) -> (Url, String) {
+    let (verifier, challenge) = pkce();
+    let url = start_with(app, provider, &challenge).await;
+    let answer = Browser::default().sign_in_at_provider(&url, login).await;
+    (landing(&deliver(app, &answer).await), verifier)
+}
+
+crate::on_provider_backends!(
+    github_vouches_only_for_its_verified_primary_address,
+    apple_posts_its_answer_names_the_user_once_and_checks_the_signed_client_secret,
+);
+
+async fn github_vouches_only_for_its_verified_primary_address() {
+    let github = Standin::github(
+        "github",
+        json!({
+            "octocat": { "id": 583231, "name": "The Octocat", "emails": [
+                { "email": "octocat@example.com", "primary": true, "verified": true },
+                { "email": "other@example.com", "primary": false, "verified": true },
+            ] },
+            "sneaky": { "id": 666, "name": null, "emails": [
+                { "email": "owner@example.com", "primary": true, "verified": false },
+            ] },
+        }),
+    )
+    .await;
+    let vars = vec![
+        (
+            "AUTHQL_PROVIDER_GITHUB_CLIENT_ID".to_owned(),
+            CLIENT_ID.to_owned(),
+        ),
+        (
+            "AUTHQL_PROVIDER_GITHUB_CLIENT_SECRET".to_owned(),
+            CLIENT_SECRET.to_owned(),
+        ),
+        (
+            "AUTHQL_PROVIDER_GITHUB_URL".to_owned(),
+            github.address.clone(),
+        ),
+        (
+            "AUTHQL_PROVIDER_GITHUB_API_URL".to_owned(),
+            github.address.clone(),
+        ),
+    ];
+    let app = spawn_app_with(with_configured("github", vars)).await;
+    let listed = app
+        .graphql("{ signInProviders { id name } }", json!({}), None)
+        .await;
+    assert_eq!(
+        listed.ok("signInProviders"),
+        &json!([{ "id": "github", "name": "GitHub" }])
+    );
+
+    let (landed, verifier) = land_at(&app, "github", "octocat").await;
+    let signed_in = complete(&app, &param(&landed, "code").unwrap(), &verifier).await;
+    let payload = signed_in.ok("completeProviderSignIn");
+    assert_eq!(payload["user"]["email"], "octocat@example.com");
+    assert_eq!(payload["user"]["name"], "The Octocat");
+    let tokens = Tokens::from_payload(payload);
+    let shown = me(&app, &tokens.access).await;
+    assert_eq!(shown["emailVerified"], true);
+    assert_eq!(shown["identities"][0]["provider"], "github");
+
+    // An unverified primary address never links to the account that has it.
+    app.register("Owner", "owner@example.com", PASSWORD)
+        .await
+        .ok("register");
+    let (landed, _) = land_at(&app, "github", "sneaky").await;
+    assert_eq!(param(&landed, "error").as_deref(), Some("ACCOUNT_EXISTS"));
+    app.login("owner@example.com", PASSWORD).await.ok("login");
+}
+
+async fn apple_posts_its_answer_names_the_user_once_and_checks_the_signed_client_secret() {
+    let apple = Standin::apple(
+        "apple",
+        "TEAM123456",
+        "KEY1234567",
+        APPLE_TEAM_KEY,
+        json!({ "ada": { "sub": "001234.abcdef", "email": "ada@privaterelay.example", "first_name": "Ada", "last_name": "Lovelace" } }),
+    )
+    .await;
+    let key_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key_file.path(), APPLE_TEAM_KEY).unwrap();
+    let vars = |team: &str| {
+        vec![
+            (
+                "AUTHQL_PROVIDER_APPLE_CLIENT_ID".to_owned(),
+                CLIENT_ID.to_owned(),
+            ),
+            ("AUTHQL_PROVIDER_APPLE_TEAM_ID".to_owned(), team.to_owned()),
+            (
+                "AUTHQL_PROVIDER_APPLE_KEY_ID".to_owned(),
+                "KEY1234567".to_owned(),
+            ),
+            (
+                "AUTHQL_PROVIDER_APPLE_PRIVATE_KEY_FILE".to_owned(),
+                key_file.path().to_str().unwrap().to_owned(),
+            ),
+            (
+                "AUTHQL_PROVIDER_APPLE_ISSUER".to_owned(),
+                apple.address.clone(),
+            ),
+        ]
+    };
+    let app = spawn_app_with(with_configured("apple", vars("TEAM123456"))).await;
+
+    let (verifier, challenge) = pkce();
+    let url = start_with(&app, "apple", &challenge).await;
+    assert!(url.contains("response_mode=form_post"), "{url}");
+    let answer = Browser::default().sign_in_at_provider(&url, "ada").await;
+    assert!(
+        answer.query("user").is_some(),
+        "Apple names the user the first time"
+    );
+    let landed = landing(&deliver(&app, &answer).await);
+    let first = complete(
+        &app,
+        &param(&landed, "code").unwrap_or_else(|| panic!("a code, not {landed}")),
+        &verifier,
+    )
+    .await;
+    let payload = first.ok("completeProviderSignIn");
+    assert_eq!(payload["user"]["name"], "Ada Lovelace");
+    assert_eq!(payload["user"]["email"], "ada@privaterelay.example");
+    let tokens = Tokens::from_payload(payload);
+    assert_eq!(
+        me(&app, &tokens.access).await["emailVerified"],
+        true,
+        "\"true\" as a string counts"
+    );
+
+    // The second time there is no name; the same account signs in.
+    let (verifier, challenge) = pkce();
+    let url = start_with(&app, "apple", &challenge).await;
+    let answer = Browser::default().sign_in_at_provider(&url, "ada").await;
+    assert!(answer.query("user").is_none());
+    let landed = landing(&deliver(&app, &answer).await);
+    let second = complete(&app, &param(&landed, "code").unwrap(), &verifier).await;
+    assert_eq!(
+        second.ok("completeProviderSignIn")["user"]["id"],
+        payload["user"]["id"]
+    );
+
+    // A client secret signed for another team is refused by Apple.
+    let wrong = spawn_app_with(with_configured("apple", vars("OTHERTEAM1"))).await;
+    let (landed, _) = land_at(&wrong, "apple", "ada").await;
     assert_eq!(param(&landed, "error").as_deref(), Some("PROVIDER_REFUSED"));
 }

@@ -5,17 +5,11 @@
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::provider_flow;
-use openidconnect::core::{CoreIdTokenClaims, CoreUserInfoClaims};
-use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, Nonce, OAuth2TokenResponse, PkceCodeVerifier,
-    RequestTokenError, SignatureVerificationError, TokenResponse,
-};
 use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::ProvidedIdentity;
-use super::registry::{Provider, chain};
+use super::registry::{Answered, Provider};
 use crate::auth::audit::{Event, ProviderFailure};
 use crate::auth::{AuthError, AuthService, ClientInfo};
 use crate::domain::LinkToken;
@@ -31,6 +25,8 @@ pub struct Callback {
     pub state: Option<String>,
     pub code: Option<String>,
     pub error: Option<String>,
+    /// Apple's first answer to a user: their name, as JSON.
+    pub user: Option<String>,
 }
 
 impl std::fmt::Debug for Callback {
@@ -149,7 +145,23 @@ impl AuthService {
         let code = callback
             .code
             .ok_or((AuthError::ProviderAnswerInvalid, ProviderFailure::NoCode))?;
-        let identity = self.verify(provider, flow, code).await?;
+        let (Some(nonce), Some(verifier)) = (&flow.nonce, &flow.provider_verifier) else {
+            return Err((
+                AuthError::ProviderAnswerInvalid,
+                ProviderFailure::InvalidAnswer,
+            ));
+        };
+        let identity = provider
+            .identify(
+                &self.providers.outbound,
+                Answered {
+                    code,
+                    verifier,
+                    nonce,
+                    user: callback.user.as_deref(),
+                },
+            )
+            .await?;
         let purpose = Purpose::parse(&flow.purpose)
             .ok_or((AuthError::InvalidToken, ProviderFailure::NoCode))?;
         let expected = |e: AuthError| {
@@ -203,101 +215,5 @@ impl AuthService {
             .map_err(|e| expected(e.into()))?;
         self.mail_queued();
         Ok(code.expose())
-    }
-
-    /// Exchanges the code and verifies the ID token (fetching the
-    /// provider's keys again once if it names a key authql does not hold);
-    /// the identity it vouches for, completed from the user info endpoint
-    /// when the token has no address.
-    async fn verify(
-        &self,
-        provider: &Provider,
-        flow: &provider_flow::Model,
-        code: String,
-    ) -> Result<ProvidedIdentity, (AuthError, ProviderFailure)> {
-        let unavailable = |what: &str, error: String| {
-            tracing::warn!(provider = %provider.config.id, what, %error, "provider unreachable");
-            (AuthError::ProviderUnavailable, ProviderFailure::Unreachable)
-        };
-        let invalid = |what: &str, error: String| {
-            tracing::warn!(provider = %provider.config.id, what, %error, "provider answer invalid");
-            (
-                AuthError::ProviderAnswerInvalid,
-                ProviderFailure::InvalidAnswer,
-            )
-        };
-        let (Some(nonce), Some(verifier)) = (&flow.nonce, &flow.provider_verifier) else {
-            return Err(invalid("flow", "the flow has no nonce".into()));
-        };
-        let outbound = &self.providers.outbound;
-        let oidc = provider
-            .client(outbound)
-            .await
-            .map_err(|e| unavailable("discovery", chain(&e)))?;
-        let exchange = oidc
-            .exchange_code(AuthorizationCode::new(code))
-            .map_err(|e| invalid("token endpoint", chain(&e)))?
-            .set_pkce_verifier(PkceCodeVerifier::new(verifier.clone()));
-        let tokens = match exchange.request_async(outbound).await {
-            Ok(tokens) => tokens,
-            Err(RequestTokenError::ServerResponse(answer)) => {
-                tracing::info!(provider = %provider.config.id, error = %answer.error(), "the provider refused the code");
-                return Err((AuthError::ProviderRefused, ProviderFailure::CodeRefused));
-            }
-            Err(RequestTokenError::Request(error)) => {
-                return Err(unavailable("token endpoint", chain(&error)));
-            }
-            Err(error) => return Err(invalid("token endpoint", chain(&error))),
-        };
-        let id_token = tokens
-            .id_token()
-            .ok_or_else(|| invalid("token endpoint", "no ID token".into()))?;
-        let nonce = Nonce::new(nonce.clone());
-        let claims: CoreIdTokenClaims = match id_token.claims(&oidc.id_token_verifier(), &nonce) {
-            Ok(claims) => claims.clone(),
-            Err(ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            )) => {
-                let fresh = provider
-                    .client_with_fresh_keys(outbound)
-                    .await
-                    .map_err(|e| unavailable("key set", chain(&e)))?
-                    .ok_or_else(|| invalid("ID token", "signed by an unknown key".into()))?;
-                id_token
-                    .claims(&fresh.id_token_verifier(), &nonce)
-                    .map_err(|e| invalid("ID token", chain(&e)))?
-                    .clone()
-            }
-            Err(error) => return Err(invalid("ID token", chain(&error))),
-        };
-        let mut identity = ProvidedIdentity {
-            subject: claims.subject().to_string(),
-            email: claims.email().map(|email| email.to_lowercase()),
-            email_verified: claims.email_verified().unwrap_or(false),
-            name: claims
-                .name()
-                .and_then(|name| name.get(None))
-                .map(|name| name.to_string()),
-        };
-        if identity.email.is_none() && oidc.user_info_url().is_some() {
-            let info: CoreUserInfoClaims = oidc
-                .user_info(
-                    tokens.access_token().clone(),
-                    Some(claims.subject().clone()),
-                )
-                .map_err(|e| invalid("user info", chain(&e)))?
-                .request_async(outbound)
-                .await
-                .map_err(|e| invalid("user info", chain(&e)))?;
-            identity.email = info.email().map(|email| email.to_lowercase());
-            identity.email_verified = info.email_verified().unwrap_or(false);
-            if identity.name.is_none() {
-                identity.name = info
-                    .name()
-                    .and_then(|name| name.get(None))
-                    .map(|name| name.to_string());
-            }
-        }
-        Ok(identity)
     }
 }

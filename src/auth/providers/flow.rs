@@ -2,14 +2,12 @@
 
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
-use openidconnect::core::CoreAuthenticationFlow;
-use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, Scope};
+use openidconnect::{Nonce, PkceCodeChallenge};
 use url::Url;
 use uuid::Uuid;
 
 use super::registry::chain;
 use crate::auth::{AuthError, AuthService, ClientInfo};
-use crate::config::ResponseMode;
 use crate::domain::{CodeChallenge, LinkToken};
 use crate::store::provider_flows::{NewFlow, Purpose};
 use crate::store::{self};
@@ -59,35 +57,21 @@ impl AuthService {
             .ok()
             .filter(|url| self.providers.redirects.allows(url))
             .ok_or(AuthError::RedirectNotAllowed)?;
-        let oidc = provider
-            .client(&self.providers.outbound)
+        let state = LinkToken::generate()?;
+        let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+        let nonce = Nonce::new_random();
+        let url = provider
+            .authorization_url(
+                &self.providers.outbound,
+                state.expose().to_string(),
+                pkce_challenge,
+                &nonce,
+            )
             .await
             .map_err(|e| {
                 tracing::warn!(provider = %provider.config.id, error = %chain(&e), "provider unreachable");
                 AuthError::ProviderUnavailable
             })?;
-        let state = LinkToken::generate()?;
-        let state_text = state.expose().to_string();
-        let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut request = oidc
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                move || CsrfToken::new(state_text),
-                Nonce::new_random,
-            )
-            .set_pkce_challenge(pkce_challenge)
-            .add_scopes(
-                provider
-                    .config
-                    .scopes
-                    .iter()
-                    .filter(|scope| scope.as_str() != "openid")
-                    .map(|scope| Scope::new(scope.clone())),
-            );
-        if provider.config.response_mode == ResponseMode::FormPost {
-            request = request.add_extra_param("response_mode", "form_post");
-        }
-        let (url, _, nonce) = request.url();
         let now = Utc::now();
         let expires_at = now + FLOW_LIFETIME;
         store::provider_flows::start(

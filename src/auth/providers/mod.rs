@@ -1,6 +1,7 @@
-//! Signing in with an account at a provider (Google, Microsoft, GitLab, any
-//! OpenID Connect provider): the authorization-code flow with PKCE, its
-//! state kept on the server so any instance can finish what another began.
+//! Signing in with an account at a provider (Google, Microsoft, GitLab,
+//! Apple, any OpenID Connect provider, and GitHub's plain OAuth 2): the
+//! authorization-code flow with PKCE, its state kept on the server so any
+//! instance can finish what another began.
 //!
 //! 1. `start`: the frontend sends the S256 challenge of a verifier it keeps
 //!    and where the browser should come back to (checked against
@@ -11,7 +12,8 @@
 //!    up, the provider's code exchanged, the ID token verified (signature
 //!    through the provider's keys, `iss`, `aud`, `azp`, `exp`, nonce); the
 //!    account is found or made (`accounts`), and the browser goes back with
-//!    a one-time code (60 s), never a token.
+//!    a one-time code (60 s), never a token. `oidc.rs` and `github.rs` speak
+//!    each protocol.
 //! 3. `completion`: the frontend trades the code and its verifier for a
 //!    session through the sign-in front door (or, for a link, for the
 //!    identity linked to the signed-in user).
@@ -20,6 +22,8 @@ mod accounts;
 mod answer;
 mod completion;
 mod flow;
+mod github;
+mod oidc;
 mod outbound;
 mod registry;
 

@@ -59,7 +59,8 @@ impl Outbound {
         Ok(Self { client })
     }
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, OutboundError> {
+    /// Sends `request`; the answer, read up to the size bound.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, OutboundError> {
         let request = reqwest::Request::try_from(request).map_err(OutboundError::Request)?;
         let mut response = self
             .client

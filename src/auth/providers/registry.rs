@@ -6,16 +6,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::core::{CoreClient, CoreClientAuthMethod, CoreProviderMetadata};
 use openidconnect::{
-    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
-    JsonWebKeySet, RedirectUrl,
+    AuthType, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
+    JsonWebKeySet, Nonce, PkceCodeChallenge, RedirectUrl,
 };
 use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 
+use super::ProvidedIdentity;
 use super::outbound::Outbound;
-use crate::config::{ProviderConfig, ProviderSettings, RedirectAllowList};
+use crate::auth::AuthError;
+use crate::auth::audit::ProviderFailure;
+use crate::config::{self, Protocol, ProviderConfig, ProviderSettings, RedirectAllowList};
 
 /// How long a discovery document is trusted before it is fetched again.
 const METADATA_LIFETIME: Duration = Duration::from_secs(3600);
@@ -44,6 +47,53 @@ pub enum Unreachable {
     Discovery(String),
     #[error("the key set could not be fetched: {0}")]
     Keys(String),
+    #[error("the client secret could not be made: {0}")]
+    Secret(String),
+}
+
+/// The provider's answer as the callback took it, with the flow's secrets.
+pub(in crate::auth) struct Answered<'a> {
+    pub code: String,
+    /// authql's PKCE verifier toward the provider.
+    pub verifier: &'a str,
+    pub nonce: &'a str,
+    /// Apple's `user` (JSON with the name), on a user's first sign-in.
+    pub user: Option<&'a str>,
+}
+
+impl Provider {
+    /// The provider's authorization URL for a flow with `state`, authql's
+    /// PKCE `challenge` and (OpenID Connect) `nonce`.
+    pub async fn authorization_url(
+        &self,
+        outbound: &Outbound,
+        state: String,
+        challenge: PkceCodeChallenge,
+        nonce: &Nonce,
+    ) -> Result<url::Url, Unreachable> {
+        match &self.config.protocol {
+            Protocol::OpenIdConnect { .. } => {
+                super::oidc::authorization_url(self, outbound, state, challenge, nonce).await
+            }
+            Protocol::Github { web, .. } => {
+                super::github::authorization_url(self, web, state, challenge)
+            }
+        }
+    }
+
+    /// Trades the answer's code and returns whom the provider vouches for.
+    pub async fn identify(
+        &self,
+        outbound: &Outbound,
+        answered: Answered<'_>,
+    ) -> Result<ProvidedIdentity, (AuthError, ProviderFailure)> {
+        match &self.config.protocol {
+            Protocol::OpenIdConnect { .. } => super::oidc::identify(self, outbound, answered).await,
+            Protocol::Github { web, api } => {
+                super::github::identify(self, outbound, web, api, answered).await
+            }
+        }
+    }
 }
 
 /// A provider as the API shows it.
@@ -93,7 +143,12 @@ impl Provider {
         {
             return Err(Unreachable::Discovery("failed moments ago".into()));
         }
-        let fetched = match IssuerUrl::new(self.config.issuer.clone()) {
+        let Protocol::OpenIdConnect { issuer } = &self.config.protocol else {
+            return Err(Unreachable::Discovery(
+                "not an OpenID Connect provider".into(),
+            ));
+        };
+        let fetched = match IssuerUrl::new(issuer.clone()) {
             Ok(issuer) => CoreProviderMetadata::discover_async(issuer, outbound)
                 .await
                 .map_err(|e| Unreachable::Discovery(chain(&e))),
@@ -123,21 +178,48 @@ impl Provider {
         }
     }
 
-    /// A client for this provider from its current metadata.
+    /// An OpenID Connect client for this provider from its current
+    /// metadata.
     pub async fn client(&self, outbound: &Outbound) -> Result<OidcClient, Unreachable> {
         let metadata = self.metadata(outbound).await?;
-        Ok(self.client_from(metadata))
+        self.client_from(metadata)
     }
 
-    fn client_from(&self, metadata: CoreProviderMetadata) -> OidcClient {
-        CoreClient::from_provider_metadata(
+    fn client_from(&self, metadata: CoreProviderMetadata) -> Result<OidcClient, Unreachable> {
+        let secret = match &self.config.client_secret {
+            config::ClientSecret::Static(secret) => secret.expose_secret().to_owned(),
+            config::ClientSecret::AppleKey {
+                team_id,
+                key_id,
+                private_key,
+            } => super::oidc::apple_client_secret(
+                team_id,
+                key_id,
+                private_key,
+                &self.config.client_id,
+                metadata.issuer().as_str(),
+            )
+            .map_err(|e| Unreachable::Secret(format!("{e:#}")))?,
+        };
+        // The client's credentials go in the form when the provider takes
+        // only that (Apple), in the Authorization header otherwise.
+        let post_only = metadata
+            .token_endpoint_auth_methods_supported()
+            .is_some_and(|methods| {
+                methods.contains(&CoreClientAuthMethod::ClientSecretPost)
+                    && !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+            });
+        let client = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(self.config.client_id.clone()),
-            Some(ClientSecret::new(
-                self.config.client_secret.expose_secret().to_owned(),
-            )),
+            Some(ClientSecret::new(secret)),
         )
-        .set_redirect_uri(self.callback.clone())
+        .set_redirect_uri(self.callback.clone());
+        Ok(if post_only {
+            client.set_auth_type(AuthType::RequestBody)
+        } else {
+            client
+        })
     }
 
     /// A client with the provider's key set fetched again, unless it was
@@ -158,7 +240,9 @@ impl Provider {
             .map_err(|e| Unreachable::Keys(chain(&e)))?;
         current.metadata = current.metadata.clone().set_jwks(keys);
         current.keys_fetched_at = Instant::now();
-        Ok(Some(self.client_from(current.metadata.clone())))
+        let metadata = current.metadata.clone();
+        drop(state);
+        self.client_from(metadata).map(Some)
     }
 }
 

@@ -11,9 +11,10 @@
 //
 // Test controls, outside the OpenID paths:
 //   POST /test/hang      the token endpoint stops answering (a hung provider)
-//   POST /test/audience  (body: a client id) ID tokens from the token
-//                        endpoint are re-signed, with the provider's own
-//                        key, for that audience: a genuine token issued to
+//   POST /test/audience  (body: a client id, or JSON { aud, azp }) ID tokens
+//                        from the token endpoint are re-signed, with the
+//                        provider's own key, for that audience (and
+//                        authorized party): a genuine token issued to
 //                        another client
 
 import { createServer } from 'node:http';
@@ -101,7 +102,8 @@ async function reissue(chunk) {
   const answer = JSON.parse(chunk.toString());
   if (answer.id_token) {
     const header = decodeProtectedHeader(answer.id_token);
-    const claims = { ...decodeJwt(answer.id_token), aud: audience, azp: audience };
+    const override = audience.startsWith('{') ? JSON.parse(audience) : { aud: audience, azp: audience };
+    const claims = { ...decodeJwt(answer.id_token), ...override };
     answer.id_token = await new SignJWT(claims).setProtectedHeader(header).sign(privateKey);
   }
   return JSON.stringify(answer);
