@@ -180,6 +180,7 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
                 link_tokens = deleted.link_tokens,
                 sent_mails = deleted.sent_mails,
                 provider_flows = deleted.provider_flows,
+                mfa_challenges = deleted.mfa_challenges,
                 "deleted expired rows"
             ),
             Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),

@@ -8,7 +8,7 @@ use entity::user;
 use sea_orm::TransactionTrait;
 
 use super::audit::{Event, LinkRequest};
-use super::mail_queue::{Cause, Queued};
+use super::mail_queue::{About, Cause, Queued};
 use super::password_sign_in::Confirming;
 use super::principal::Principal;
 use super::session_core::{account_changed, retire_links};
@@ -78,8 +78,10 @@ impl AuthService {
                     &tx,
                     MailKind::EmailChanged,
                     &user.email,
-                    Some(changed.email.as_str()),
-                    None,
+                    About {
+                        new_email: Some(changed.email.as_str()),
+                        ..About::default()
+                    },
                     Cause {
                         user: &user,
                         client,
@@ -181,8 +183,10 @@ impl AuthService {
                 &tx,
                 MailKind::EmailChangeNotice,
                 &user.email,
-                Some(new_email.as_str()),
-                None,
+                About {
+                    new_email: Some(new_email.as_str()),
+                    ..About::default()
+                },
                 Cause {
                     user: &user,
                     client,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::password_sign_in::Confirming;
 use super::principal::Principal;
 use super::session_core::EndReason;
-use super::sign_in::Proof;
+use super::sign_in::{Proof, SignInMethod};
 use super::{AuthError, AuthService, ClientInfo, LogoutScope};
 use crate::domain::EventKind;
 use crate::domain::{Page, Slice};
@@ -185,6 +185,32 @@ pub enum Event<'a> {
         session_id: Uuid,
         provider: &'a str,
     },
+    /// Two-step sign-in was turned on.
+    SecondFactorAdded {
+        user_id: Uuid,
+        session_id: Uuid,
+    },
+    /// A new set of recovery codes replaced the old.
+    RecoveryCodesRegenerated {
+        user_id: Uuid,
+        session_id: Uuid,
+    },
+    /// The user removed a second factor.
+    SecondFactorRemoved {
+        user_id: Uuid,
+        session_id: Uuid,
+    },
+    /// A first factor was proven by `method`; the second is asked for.
+    SecondFactorRequested {
+        user_id: Uuid,
+        method: SignInMethod,
+    },
+    /// A wrong second-factor code; `locked` when it locked the account's
+    /// second-factor checks.
+    SecondFactorFailed {
+        user_id: Uuid,
+        locked: bool,
+    },
     /// A provider's answer was refused.
     ProviderSignInFailed {
         user_id: Option<Uuid>,
@@ -311,6 +337,8 @@ pub enum Action<'a> {
     Enabled,
     /// Rewrote the stored address in its canonical spelling.
     RespelledEmail,
+    /// Turned the user's second factors off.
+    ResetSecondFactors,
 }
 
 impl LoginFailure {
@@ -394,8 +422,53 @@ impl Event<'_> {
                 kind: proof.method.event(),
                 user_id: Some(user_id),
                 session_id: Some(session_id),
-                detail: proof.provider.map(Cow::Borrowed),
+                detail: match (proof.provider, proof.second) {
+                    (provider, None) => provider.map(Cow::Borrowed),
+                    (None, Some(second)) => Some(Cow::Borrowed(second.as_str())),
+                    (Some(provider), Some(second)) => {
+                        Some(Cow::Owned(format!("{provider}+{}", second.as_str())))
+                    }
+                },
             },
+            Self::SecondFactorAdded {
+                user_id,
+                session_id,
+            } => row(
+                EventKind::SecondFactorAdded,
+                Some(user_id),
+                Some(session_id),
+                Some("totp"),
+            ),
+            Self::RecoveryCodesRegenerated {
+                user_id,
+                session_id,
+            } => row(
+                EventKind::SecondFactorAdded,
+                Some(user_id),
+                Some(session_id),
+                Some("recovery_codes"),
+            ),
+            Self::SecondFactorRemoved {
+                user_id,
+                session_id,
+            } => row(
+                EventKind::SecondFactorRemoved,
+                Some(user_id),
+                Some(session_id),
+                Some("totp"),
+            ),
+            Self::SecondFactorRequested { user_id, method } => row(
+                EventKind::SecondFactorRequired,
+                Some(user_id),
+                None,
+                Some(method.as_str()),
+            ),
+            Self::SecondFactorFailed { user_id, locked } => row(
+                EventKind::SecondFactorFailed,
+                Some(user_id),
+                None,
+                Some(if locked { "locked" } else { "wrong_code" }),
+            ),
             Self::Registered { user_id, provider } => Row {
                 kind: EventKind::Registered,
                 user_id: Some(user_id),
@@ -574,6 +647,10 @@ impl Action<'_> {
             Self::RespelledEmail => (
                 EventKind::EmailChanged,
                 Some(Cow::Borrowed("canonical_spelling")),
+            ),
+            Self::ResetSecondFactors => (
+                EventKind::SecondFactorRemoved,
+                Some(Cow::Borrowed("reset_by_admin")),
             ),
         };
         Row {

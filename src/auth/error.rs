@@ -104,6 +104,22 @@ pub enum AuthError {
     /// The change needs a sign-in within the last minutes.
     #[error("a recent sign-in is required")]
     RecentSignInRequired,
+    /// A wrong (or used) second-factor code.
+    #[error("the second factor is wrong")]
+    WrongSecondFactor,
+    /// The account has an authenticator app already.
+    #[error("a second factor is enrolled already")]
+    SecondFactorExists,
+    /// The user has no such second factor.
+    #[error("no such second factor")]
+    NoSecondFactor,
+    /// An admin field, for an admin whose session has no second factor
+    /// (`AUTHQL_ADMIN_REQUIRES_SECOND_FACTOR`).
+    #[error("admin fields need a sign-in with a second factor")]
+    AdminNeedsSecondFactor,
+    /// Second factors need a master key to seal their secrets (not HS256).
+    #[error("second factors are not available on this server")]
+    SecondFactorUnavailable,
 
     /// A failure of ours (database, signing…): logged, never shown.
     #[error("{0:#}")]

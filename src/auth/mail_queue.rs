@@ -119,6 +119,17 @@ impl From<Queued> for LinkRequest {
     }
 }
 
+/// What a notice says of the change besides its kind.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct About<'a> {
+    /// The new address, in the change notices.
+    pub new_email: Option<&'a str>,
+    /// The provider's name, in the link notice.
+    pub provider: Option<&'a str>,
+    /// Recovery codes left, in the notice of one used.
+    pub codes_left: Option<u64>,
+}
+
 impl AuthService {
     /// Issues a token of `purpose` for `user` and queues its link to `to`
     /// (the account's address, or the new one), unless a sending limit is
@@ -172,13 +183,15 @@ impl AuthService {
                 expires_in: Some(ttl),
                 new_email: None,
                 provider: None,
+                codes_left: None,
             },
         )?;
         self.enqueue(db, letter, user, client, now).await?;
         Ok(Queued::Sent)
     }
 
-    /// Queues a notice of `kind` to `to` about `user`'s account, unless one
+    /// Queues a notice of `kind` to `to` about `user`'s account (with what
+    /// `about` says of the change), unless one
     /// of the same kind went there lately: notices to an address are
     /// coalesced, one a kind per [`NOTICE_INTERVAL`] (the first already
     /// tells the owner to act), and an address nobody proved gets only the
@@ -189,8 +202,7 @@ impl AuthService {
         db: &C,
         kind: MailKind,
         to: &str,
-        new_email: Option<&str>,
-        provider: Option<&str>,
+        about: About<'_>,
         cause: Cause<'_>,
     ) -> anyhow::Result<()> {
         let Cause { user, client, now } = cause;
@@ -215,8 +227,9 @@ impl AuthService {
                 email: to,
                 link: None,
                 expires_in: None,
-                new_email,
-                provider,
+                new_email: about.new_email,
+                provider: about.provider,
+                codes_left: about.codes_left,
             },
         )?;
         self.enqueue(db, letter, user, client, now).await

@@ -21,6 +21,7 @@ pub mod providers;
 mod registration;
 mod reset_link;
 mod rotation;
+pub mod second_factor;
 pub mod session_core;
 mod sessions;
 mod sign_in;
@@ -38,6 +39,6 @@ pub use model::{AccessToken, Account, ClientInfo, Registration, SessionView, Sig
 pub use principal::{Bearer, Principal, RequestCredentials};
 pub use session_core::{Change, EndReason, SessionNews};
 pub use sessions::LogoutScope;
-pub use sign_in::{SignInMethod, SignInOutcome};
+pub use sign_in::{SecondFactorChallenge, SignInMethod, SignInOutcome};
 pub use state::AuthService;
 pub use status_cache::{FeedState, SessionStatusCache};

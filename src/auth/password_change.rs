@@ -7,7 +7,7 @@ use entity::user;
 use sea_orm::ConnectionTrait;
 
 use super::audit::Event;
-use super::mail_queue::Cause;
+use super::mail_queue::{About, Cause};
 use super::password_sign_in::Confirming;
 use super::principal::Principal;
 use super::session_core::{EndReason, end_sessions};
@@ -111,8 +111,7 @@ impl AuthService {
             db,
             MailKind::PasswordChanged,
             &user.email,
-            None,
-            None,
+            About::default(),
             Cause {
                 user: &user,
                 client,

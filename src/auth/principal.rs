@@ -92,6 +92,8 @@ pub struct Principal {
     /// When the session's user proved who they are (`auth_time`); `None`
     /// for tokens issued before authql recorded it.
     pub authenticated_at: Option<DateTime<Utc>>,
+    /// Whether the session's sign-in included a second factor (`aal2`).
+    pub aal2: bool,
 }
 
 impl Principal {
@@ -106,6 +108,7 @@ impl Principal {
             authenticated_at: (claims.auth_time > 0)
                 .then(|| DateTime::from_timestamp(claims.auth_time, 0))
                 .flatten(),
+            aal2: claims.aal == "aal2",
         }
     }
 

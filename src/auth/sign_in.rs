@@ -6,10 +6,13 @@
 use chrono::{DateTime, Utc};
 use entity::user;
 
+use anyhow::Context;
+
 use super::audit::Event;
 use super::session_core::Unit;
 use super::{AuthError, AuthService, ClientInfo, SignedIn};
 use crate::domain::EventKind;
+use crate::store::{self};
 
 /// How a user proved who they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,11 +28,31 @@ pub enum SignInMethod {
     Provider,
 }
 
-/// A sign-in method and, for [`SignInMethod::Provider`], which provider.
+/// A second factor proven after the first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// A code from an authenticator app.
+    Totp,
+    /// One of the account's recovery codes.
+    RecoveryCode,
+}
+
+impl SecondFactor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// What a user proved: a sign-in method (for [`SignInMethod::Provider`],
+/// which provider), and a second factor when one followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Proof<'a> {
     pub method: SignInMethod,
     pub provider: Option<&'a str>,
+    pub second: Option<SecondFactor>,
 }
 
 impl From<SignInMethod> for Proof<'static> {
@@ -37,11 +60,51 @@ impl From<SignInMethod> for Proof<'static> {
         Self {
             method,
             provider: None,
+            second: None,
         }
     }
 }
 
+impl Proof<'_> {
+    /// Its RFC 8176 `amr` values: the method's, then, after a second factor,
+    /// `otp` (a one-time code) and `mfa`.
+    pub fn amr(&self) -> Vec<&'static str> {
+        let mut amr = self.method.amr().to_vec();
+        if self.second.is_some() {
+            for value in ["otp", "mfa"] {
+                if !amr.contains(&value) {
+                    amr.push(value);
+                }
+            }
+        }
+        amr
+    }
+}
+
 impl SignInMethod {
+    const ALL: [Self; 4] = [
+        Self::NewAccount,
+        Self::Password,
+        Self::ResetLink,
+        Self::Provider,
+    ];
+
+    /// Its name, as a pending second-factor challenge keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NewAccount => "new_account",
+            Self::Password => "password",
+            Self::ResetLink => "reset_link",
+            Self::Provider => "provider",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str() == stored)
+    }
+
     /// Its RFC 8176 `amr` values. A mailed link is a one-time secret sent
     /// out of band: `otp`.
     pub fn amr(self) -> &'static [&'static str] {
@@ -75,6 +138,28 @@ pub(super) fn known_method(value: &str) -> Option<&'static str> {
 pub enum SignInOutcome {
     /// A session is open; here is its first pair.
     SignedIn(SignedIn),
+    /// The account has two-step sign-in: the first factor is proven, the
+    /// second must follow with this challenge. No session is open.
+    SecondFactorRequired(SecondFactorChallenge),
+}
+
+/// The first step of a two-step sign-in, as the client is told it.
+pub struct SecondFactorChallenge {
+    /// Opaque, single use, minutes long; only its hash is stored.
+    pub mfa_token: zeroize::Zeroizing<String>,
+    /// What may follow: `TOTP`, `RECOVERY_CODE`.
+    pub factors: Vec<&'static str>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for SecondFactorChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecondFactorChallenge")
+            .field("mfa_token", &"<hidden>")
+            .field("factors", &self.factors)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl AuthService {
@@ -95,8 +180,16 @@ impl AuthService {
         if user.disabled_at.is_some() {
             return Err(AuthError::AccountDisabled);
         }
+        if proof.second.is_none()
+            && store::second_factors::has_confirmed(&*unit, user.id)
+                .await
+                .context("cannot look the second factors up")?
+        {
+            let challenge = self.challenge(unit, &user, proof, client, now).await?;
+            return Ok(SignInOutcome::SecondFactorRequired(challenge));
+        }
         let opened = self
-            .open_session(unit, user.id, method.amr(), client, now)
+            .open_session(unit, user.id, &proof.amr(), client, now)
             .await?;
         self.record(
             unit,

@@ -10,13 +10,15 @@ use sea_orm::DatabaseConnection;
 
 use super::ip_limit::IpLimiter;
 use super::keys::Keyring;
+use super::keys::Sealer;
 use super::mail_queue::Mail;
 use super::password::PasswordHasher;
 use super::providers::Providers;
+use super::second_factor::SecondFactors;
 use super::session_core::SessionNews;
 use super::throttle::AccountThrottle;
 use super::tokens::TokenKeys;
-use crate::config::{SessionPolicy, Settings, TokenLifetimes};
+use crate::config::{SessionPolicy, Settings, Signing, TokenLifetimes};
 
 /// Lifetimes as `chrono` deltas, checked once at start-up.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +67,8 @@ pub struct AuthService {
     pub(super) mail: Mail,
     /// Sign-in providers and where their flows may return.
     pub(super) providers: Providers,
+    /// Sealing and naming of second factors.
+    pub(super) second_factors: SecondFactors,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -104,6 +108,14 @@ impl AuthService {
                 .build(),
             mail: Mail::new(&settings.mail)?,
             providers: Providers::new(&settings.providers)?,
+            second_factors: SecondFactors {
+                sealer: match &settings.jwt.signing {
+                    Signing::Managed { master_key, .. } => Some(Sealer::new(master_key)),
+                    Signing::Shared(_) => None,
+                },
+                issuer: settings.mail.product_name.clone(),
+                admin_requires: settings.sessions.admin_requires_second_factor,
+            },
         })
     }
 

@@ -83,6 +83,11 @@ pub struct AccessClaims {
     /// `auth_time`); `0` in tokens issued before authql recorded it.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub auth_time: i64,
+    /// The authentication assurance level (NIST SP 800-63B): `aal2` when a
+    /// second factor was proven (`amr` holds `mfa`), `aal1` otherwise.
+    /// Absent from tokens issued before authql wrote it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub aal: String,
     /// With `AUTHQL_HASURA_CLAIMS=true`: what Hasura reads.
     #[serde(
         rename = "https://hasura.io/jwt/claims",
@@ -103,6 +108,17 @@ pub struct Authentication {
     /// RFC 8176 method values.
     pub methods: Vec<&'static str>,
     pub at: DateTime<Utc>,
+}
+
+impl Authentication {
+    /// `aal2` after a second factor (`mfa`), `aal1` otherwise.
+    pub fn aal(&self) -> &'static str {
+        if self.methods.contains(&"mfa") {
+            "aal2"
+        } else {
+            "aal1"
+        }
+    }
 }
 
 /// Hasura's session variables.
@@ -235,6 +251,7 @@ impl TokenKeys {
                 .map(|&method| method.to_owned())
                 .collect(),
             auth_time: authentication.at.timestamp(),
+            aal: authentication.aal().to_owned(),
             hasura,
         };
         self.sign(TokenKind::Access, &claims)

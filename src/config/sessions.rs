@@ -105,6 +105,10 @@ pub struct SessionArgs {
     /// Live sessions one user may have; a sign-in beyond it ends the oldest.
     #[arg(long, env = "AUTHQL_MAX_SESSIONS_PER_USER", default_value_t = MAX_SESSIONS_PER_USER, global = true)]
     pub max_sessions_per_user: u32,
+    /// Admin fields answer `FORBIDDEN` unless the admin's sign-in included a
+    /// second factor (`aal2`).
+    #[arg(long, env = "AUTHQL_ADMIN_REQUIRES_SECOND_FACTOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub admin_requires_second_factor: bool,
 }
 
 /// How long tokens and sessions live.
@@ -138,6 +142,8 @@ pub struct SessionPolicy {
     pub feed: FeedSettings,
     /// Live sessions per user; a sign-in beyond it ends the oldest.
     pub max_per_user: u32,
+    /// Admin fields need a sign-in with a second factor.
+    pub admin_requires_second_factor: bool,
 }
 
 impl Default for SessionPolicy {
@@ -147,6 +153,7 @@ impl Default for SessionPolicy {
             transport: RefreshTransport::default(),
             feed: FeedSettings::default(),
             max_per_user: MAX_SESSIONS_PER_USER,
+            admin_requires_second_factor: false,
         }
     }
 }
@@ -200,6 +207,7 @@ impl SessionArgs {
         }
         let policy = SessionPolicy {
             max_per_user: self.max_sessions_per_user,
+            admin_requires_second_factor: self.admin_requires_second_factor,
             reuse: self.refresh_reuse_policy,
             transport: self.refresh_token_transport,
             feed: FeedSettings {

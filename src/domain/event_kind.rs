@@ -38,11 +38,19 @@ pub enum EventKind {
     IdentityUnlinked,
     /// A provider's answer was refused (`provider:why`).
     ProviderSignInFailed,
+    /// Two-step sign-in was turned on (an authenticator app confirmed).
+    SecondFactorAdded,
+    /// A first factor was proven; the second was asked for.
+    SecondFactorRequired,
+    /// A wrong second-factor code (`locked` when it locked the checks).
+    SecondFactorFailed,
+    /// A second factor was removed (by the user, or reset by an admin).
+    SecondFactorRemoved,
 }
 
 impl EventKind {
     /// Every kind this version knows, for reading the trail back.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 27] = [
         Self::Registered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -66,6 +74,10 @@ impl EventKind {
         Self::IdentityLinked,
         Self::IdentityUnlinked,
         Self::ProviderSignInFailed,
+        Self::SecondFactorAdded,
+        Self::SecondFactorRequired,
+        Self::SecondFactorFailed,
+        Self::SecondFactorRemoved,
     ];
 
     /// The kind stored as `name`; `None` for a kind this version does not
@@ -99,6 +111,10 @@ impl EventKind {
             Self::IdentityLinked => "identity_linked",
             Self::IdentityUnlinked => "identity_unlinked",
             Self::ProviderSignInFailed => "provider_sign_in_failed",
+            Self::SecondFactorAdded => "second_factor_added",
+            Self::SecondFactorRequired => "second_factor_required",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::SecondFactorRemoved => "second_factor_removed",
         }
     }
 }

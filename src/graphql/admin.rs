@@ -146,6 +146,24 @@ impl AdminMutation {
             .ok_or_else(unknown_user)?;
         Ok(account.into())
     }
+
+    /// Turns a user's second factors off, recovery codes included (for a
+    /// user who lost their authenticator app and codes): audited, and their
+    /// address is told. Requires the `admin` role.
+    #[graphql(guard = "HasRole(ADMIN_ROLE)")]
+    async fn reset_second_factors(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] user_id: ID,
+    ) -> errors::Result<User> {
+        let actor = admin(ctx).await?;
+        let id = parse_user_id(&user_id)?;
+        let account = context::service(ctx)?
+            .reset_second_factors(actor, id, &context::client(ctx))
+            .await?
+            .ok_or_else(unknown_user)?;
+        Ok(account.into())
+    }
 }
 
 fn unknown_user() -> ApiError {

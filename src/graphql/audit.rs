@@ -69,6 +69,14 @@ pub enum Kind {
     IdentityUnlinked,
     /// A provider's answer was refused (`provider:why`).
     ProviderSignInFailed,
+    /// Two-step sign-in was turned on, or its recovery codes renewed.
+    SecondFactorAdded,
+    /// A first factor was proven; the second was asked for.
+    SecondFactorRequired,
+    /// A wrong second-factor code.
+    SecondFactorFailed,
+    /// A second factor was removed (by the user, or reset by an admin).
+    SecondFactorRemoved,
 }
 
 /// A security event of the caller's own account.

@@ -95,6 +95,9 @@ pub fn deliver(ctx: &Context<'_>, signed_in: SignedIn) -> Result<AuthPayload, Ap
 pub fn answer_sign_in(ctx: &Context<'_>, outcome: SignInOutcome) -> Result<AuthPayload, ApiError> {
     match outcome {
         SignInOutcome::SignedIn(signed_in) => deliver(ctx, signed_in),
+        SignInOutcome::SecondFactorRequired(challenge) => {
+            Err(ApiError::SecondFactorRequired(challenge))
+        }
     }
 }
 

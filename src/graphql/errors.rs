@@ -42,6 +42,11 @@ pub mod code {
     pub const IDENTITY_ALREADY_LINKED: &str = "IDENTITY_ALREADY_LINKED";
     pub const LAST_SIGN_IN_METHOD: &str = "LAST_SIGN_IN_METHOD";
     pub const RECENT_SIGN_IN_REQUIRED: &str = "RECENT_SIGN_IN_REQUIRED";
+    pub const SECOND_FACTOR_REQUIRED: &str = "SECOND_FACTOR_REQUIRED";
+    pub const INVALID_SECOND_FACTOR: &str = "INVALID_SECOND_FACTOR";
+    pub const SECOND_FACTOR_EXISTS: &str = "SECOND_FACTOR_EXISTS";
+    pub const SECOND_FACTOR_UNAVAILABLE: &str = "SECOND_FACTOR_UNAVAILABLE";
+    pub const SECOND_FACTOR_NOT_FOUND: &str = "SECOND_FACTOR_NOT_FOUND";
     // Refusals of the HTTP layer, before any GraphQL runs.
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
@@ -99,6 +104,9 @@ pub enum ApiError {
     ForeignOrigin,
     /// A resolver's context lacks what the server always provides.
     Misconfigured(&'static str),
+    /// The first factor is proven; the second must follow with the
+    /// challenge's `mfaToken` (no session is open).
+    SecondFactorRequired(crate::auth::SecondFactorChallenge),
 }
 
 impl From<AuthError> for ApiError {
@@ -152,6 +160,11 @@ pub fn code_of(error: &AuthError) -> &'static str {
         AuthError::IdentityTaken => code::IDENTITY_ALREADY_LINKED,
         AuthError::LastSignInMethod => code::LAST_SIGN_IN_METHOD,
         AuthError::RecentSignInRequired => code::RECENT_SIGN_IN_REQUIRED,
+        AuthError::WrongSecondFactor => code::INVALID_SECOND_FACTOR,
+        AuthError::SecondFactorExists => code::SECOND_FACTOR_EXISTS,
+        AuthError::SecondFactorUnavailable => code::SECOND_FACTOR_UNAVAILABLE,
+        AuthError::NoSecondFactor => code::SECOND_FACTOR_NOT_FOUND,
+        AuthError::AdminNeedsSecondFactor => code::FORBIDDEN,
         AuthError::Unexpected(_) => code::INTERNAL_SERVER_ERROR,
     }
 }
@@ -189,6 +202,15 @@ fn message_of(error: &AuthError) -> &'static str {
         AuthError::IdentityTaken => "This provider account is linked to another user",
         AuthError::LastSignInMethod => "This is the account's last way to sign in",
         AuthError::RecentSignInRequired => "Sign in again to do this",
+        AuthError::WrongSecondFactor => "The code is wrong or was used already",
+        AuthError::SecondFactorExists => "An authenticator app is set up already",
+        AuthError::NoSecondFactor => "No such second factor",
+        AuthError::AdminNeedsSecondFactor => {
+            "Admin fields need a sign-in with a second factor: sign in again with your authenticator app"
+        }
+        AuthError::SecondFactorUnavailable => {
+            "Two-step sign-in needs AUTHQL_MASTER_KEY (not available with HS256)"
+        }
         AuthError::Unexpected(_) => INTERNAL_MESSAGE,
     }
 }
@@ -212,6 +234,9 @@ impl ErrorExtensions for ApiError {
                     }
                     AuthError::Forbidden(role) => {
                         coded.extend_with(|_, e| e.set("requiredRole", role))
+                    }
+                    AuthError::AdminNeedsSecondFactor => {
+                        coded.extend_with(|_, e| e.set("reason", "second_factor_required"))
                     }
                     AuthError::WrongPassword { field } => {
                         let mut fields = FieldErrors::default();
@@ -238,6 +263,21 @@ impl ErrorExtensions for ApiError {
             Self::Misconfigured(what) => {
                 tracing::error!(what, "resolver context is missing server data");
                 coded(INTERNAL_MESSAGE, code::INTERNAL_SERVER_ERROR)
+            }
+            Self::SecondFactorRequired(challenge) => {
+                let token = challenge.mfa_token.to_string();
+                let factors: Vec<Value> =
+                    challenge.factors.iter().map(|f| Value::from(*f)).collect();
+                let expires_at = challenge.expires_at.to_rfc3339();
+                coded(
+                    "A second factor is required: call verifySecondFactor with the mfaToken",
+                    code::SECOND_FACTOR_REQUIRED,
+                )
+                .extend_with(move |_, e| {
+                    e.set("mfaToken", token.clone());
+                    e.set("factors", Value::List(factors.clone()));
+                    e.set("expiresAt", expires_at.clone());
+                })
             }
         }
     }

@@ -12,7 +12,9 @@ mod pagination;
 mod providers;
 pub mod refresh_cookie;
 mod schema;
+mod second_factor;
 mod session;
 pub mod types;
+mod user;
 
 pub use schema::{AuthqlSchema, MutationRoot, QueryRoot, build_schema, sdl};

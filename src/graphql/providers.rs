@@ -1,6 +1,6 @@
 //! Signing in with a provider, and linking and unlinking providers.
 
-use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::context;
@@ -134,6 +134,7 @@ impl ProviderMutation {
     async fn start_provider_sign_in(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The provider, where to come back to, and the PKCE challenge.")]
         input: StartProviderInput,
     ) -> errors::Result<ProviderRedirectPayload> {
         let start = input.parse()?;
@@ -149,7 +150,7 @@ impl ProviderMutation {
     async fn complete_provider_sign_in(
         &self,
         ctx: &Context<'_>,
-        input: CompleteProviderInput,
+        #[graphql(desc = "The one-time code and the PKCE verifier.")] input: CompleteProviderInput,
     ) -> errors::Result<AuthPayload> {
         let outcome = context::service(ctx)?
             .complete_provider_sign_in(
@@ -168,6 +169,7 @@ impl ProviderMutation {
     async fn start_provider_link(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The provider, where to come back to, and the PKCE challenge.")]
         input: StartProviderInput,
     ) -> errors::Result<ProviderRedirectPayload> {
         let principal = context::principal(ctx).await?;
@@ -186,7 +188,7 @@ impl ProviderMutation {
     async fn complete_provider_link(
         &self,
         ctx: &Context<'_>,
-        input: CompleteProviderInput,
+        #[graphql(desc = "The one-time code and the PKCE verifier.")] input: CompleteProviderInput,
     ) -> errors::Result<User> {
         let principal = context::principal(ctx).await?;
         let (service, client) = (context::service(ctx)?, context::client(ctx));
@@ -206,7 +208,11 @@ impl ProviderMutation {
     /// `LAST_SIGN_IN_METHOD` when the account has no password and no other
     /// provider. Requires a sign-in within the last 10 minutes.
     #[graphql(guard = "Authenticated")]
-    async fn unlink_provider(&self, ctx: &Context<'_>, provider: String) -> errors::Result<User> {
+    async fn unlink_provider(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The provider's id.")] provider: String,
+    ) -> errors::Result<User> {
         let principal = context::principal(ctx).await?;
         let (service, client) = (context::service(ctx)?, context::client(ctx));
         service.admit(&client, "unlinkProvider").await?;
@@ -214,21 +220,5 @@ impl ProviderMutation {
             .unlink_provider(&principal, provider.trim(), &client)
             .await?;
         Ok(account.into())
-    }
-}
-
-#[ComplexObject]
-impl User {
-    /// The accounts at sign-in providers linked to the user, oldest first.
-    async fn identities(&self, ctx: &Context<'_>) -> errors::Result<Vec<LinkedIdentity>> {
-        let Ok(user_id) = self.id.parse::<uuid::Uuid>() else {
-            return Ok(Vec::new());
-        };
-        Ok(context::service(ctx)?
-            .identities(user_id)
-            .await?
-            .into_iter()
-            .map(LinkedIdentity::from)
-            .collect())
     }
 }

@@ -25,10 +25,16 @@ pub enum MailKind {
     PasswordChanged,
     /// To the account's address: an account at a provider was linked.
     IdentityLinked,
+    /// To the account's address: two-step sign-in was turned on.
+    SecondFactorAdded,
+    /// To the account's address: a second factor was removed.
+    SecondFactorRemoved,
+    /// To the account's address: a recovery code signed in.
+    RecoveryCodeUsed,
 }
 
 impl MailKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::VerifyEmail,
         Self::PasswordReset,
         Self::ChangeEmail,
@@ -36,6 +42,9 @@ impl MailKind {
         Self::EmailChanged,
         Self::PasswordChanged,
         Self::IdentityLinked,
+        Self::SecondFactorAdded,
+        Self::SecondFactorRemoved,
+        Self::RecoveryCodeUsed,
     ];
 
     /// Links, which the sending limits count; notices are always sent.
@@ -51,6 +60,9 @@ impl MailKind {
             Self::EmailChanged => "email_changed",
             Self::PasswordChanged => "password_changed",
             Self::IdentityLinked => "identity_linked",
+            Self::SecondFactorAdded => "second_factor_added",
+            Self::SecondFactorRemoved => "second_factor_removed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 
@@ -72,6 +84,9 @@ impl MailKind {
             Self::EmailChanged => built_in!("email_changed"),
             Self::PasswordChanged => built_in!("password_changed"),
             Self::IdentityLinked => built_in!("identity_linked"),
+            Self::SecondFactorAdded => built_in!("second_factor_added"),
+            Self::SecondFactorRemoved => built_in!("second_factor_removed"),
+            Self::RecoveryCodeUsed => built_in!("recovery_code_used"),
         }
     }
 }
@@ -91,6 +106,8 @@ pub struct Variables<'a> {
     pub new_email: Option<&'a str>,
     /// The provider's name, in the link notice.
     pub provider: Option<&'a str>,
+    /// Recovery codes left, in the notice of one used.
+    pub codes_left: Option<u64>,
 }
 
 /// A letter ready for the outbox.
@@ -163,6 +180,7 @@ impl Templates {
                         expires_in: Some(Duration::from_secs(1800)),
                         new_email: Some("ada@example.org"),
                         provider: Some("Google"),
+                        codes_left: Some(2),
                     },
                 )
                 .with_context(|| format!("the {} mail templates do not render", kind.as_str()))?;
@@ -180,6 +198,7 @@ impl Templates {
             expires_in => variables.expires_in.map(|d| Value::from(spoken(d))),
             new_email => variables.new_email.map(Value::from),
             provider => variables.provider.map(Value::from),
+            codes_left => variables.codes_left.map(Value::from),
         };
         let render = |part: &str| -> anyhow::Result<String> {
             let name = format!("{}.{part}", kind.as_str());
@@ -235,6 +254,7 @@ mod tests {
                     expires_in: Some(Duration::from_secs(1800)),
                     new_email: None,
                     provider: None,
+                    codes_left: None,
                 },
             )
             .unwrap();
@@ -297,6 +317,7 @@ mod tests {
                     expires_in: Some(Duration::from_secs(3600)),
                     new_email: None,
                     provider: None,
+                    codes_left: None,
                 },
             )
             .unwrap();

@@ -15,6 +15,8 @@ pub struct Deleted {
     pub link_tokens: u64,
     pub sent_mails: u64,
     pub provider_flows: u64,
+    /// Second-factor challenges and enrolments no one finished in time.
+    pub mfa_challenges: u64,
 }
 
 /// Deletes refresh tokens, sessions and link tokens that expired before
@@ -53,7 +55,10 @@ pub async fn delete_expired<C: ConnectionTrait>(
     let sent_mails = super::outbox::delete_sent_before(db, sent_cutoff).await?;
     // A flow through a provider is of no use once expired.
     let provider_flows = super::provider_flows::delete_expired(db, Utc::now()).await?;
+    let mfa_challenges = super::mfa_challenges::delete_expired(db, Utc::now()).await?
+        + super::second_factors::delete_expired_pending(db, Utc::now()).await?;
     Ok(Deleted {
+        mfa_challenges,
         provider_flows,
         sessions,
         refresh_tokens,

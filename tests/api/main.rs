@@ -22,31 +22,28 @@ macro_rules! on_every_backend {
 }
 pub(crate) use on_every_backend;
 
-/// As [`on_every_backend`], for tests that sign in at the real OpenID
-/// provider: reported as ignored, by name, unless `AUTHQL_TEST_OIDC_PROVIDER`
-/// named its directory (with `npm ci` run in it) for the build.
-macro_rules! on_provider_backends {
-    ($($name:ident),+ $(,)?) => {$(
+/// As [`on_every_backend`], for tests that need a partner the build was told
+/// of (`cfg` from `build.rs`): reported as ignored, by name, with `reason`,
+/// unless its variable was set for the build.
+macro_rules! on_every_backend_with {
+    ($cfg:meta, $reason:literal; $($name:ident),+ $(,)?) => {$(
         mod $name {
             #[tokio::test]
-            #[cfg_attr(not(provider_tests), ignore = "AUTHQL_TEST_OIDC_PROVIDER is not set")]
+            #[cfg_attr(not($cfg), ignore = $reason)]
             async fn sqlite() {
                 $crate::helpers::on_backend($crate::helpers::Backend::Sqlite, super::$name()).await
             }
 
             #[tokio::test]
             #[cfg_attr(not(postgres_tests), ignore = "AUTHQL_TEST_POSTGRES_URL is not set")]
-            #[cfg_attr(
-                all(postgres_tests, not(provider_tests)),
-                ignore = "AUTHQL_TEST_OIDC_PROVIDER is not set"
-            )]
+            #[cfg_attr(all(postgres_tests, not($cfg)), ignore = $reason)]
             async fn postgres() {
                 $crate::helpers::on_backend($crate::helpers::Backend::Postgres, super::$name()).await
             }
         }
     )+};
 }
-pub(crate) use on_provider_backends;
+pub(crate) use on_every_backend_with;
 
 mod admin;
 mod audit;
@@ -75,6 +72,7 @@ mod register;
 mod resource_server;
 mod revocation;
 mod schema;
+mod second_factor;
 mod session;
 mod sessions;
 mod smtp;

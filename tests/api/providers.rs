@@ -124,7 +124,8 @@ async fn me(app: &TestApp, bearer: &str) -> Value {
     .clone()
 }
 
-crate::on_provider_backends!(
+crate::on_every_backend_with!(
+    provider_tests, "AUTHQL_TEST_OIDC_PROVIDER is not set";
     a_first_sign_in_makes_an_account_and_the_next_signs_in_to_it,
     a_verified_address_links_to_the_verified_account_with_a_notice,
     an_address_the_provider_does_not_vouch_for_never_links,
@@ -785,7 +786,8 @@ async fn land_at(app: &TestApp, provider: &str, login: &str) -> (Url, String) {
     (landing(&deliver(app, &answer).await), verifier)
 }
 
-crate::on_provider_backends!(
+crate::on_every_backend_with!(
+    provider_tests, "AUTHQL_TEST_OIDC_PROVIDER is not set";
     github_vouches_only_for_its_verified_primary_address,
     apple_posts_its_answer_names_the_user_once_and_checks_the_signed_client_secret,
 );
@@ -925,4 +927,55 @@ async fn apple_posts_its_answer_names_the_user_once_and_checks_the_signed_client
     let wrong = spawn_app_with(with_configured("apple", vars("OTHERTEAM1"))).await;
     let (landed, _) = land_at(&wrong, "apple", "ada").await;
     assert_eq!(param(&landed, "error").as_deref(), Some("PROVIDER_REFUSED"));
+}
+
+crate::on_every_backend_with!(
+    all(provider_tests, totp_tests), "AUTHQL_TEST_OIDC_PROVIDER or AUTHQL_TEST_PYOTP is not set";
+    a_provider_sign_in_still_asks_for_the_second_factor,
+);
+
+async fn a_provider_sign_in_still_asks_for_the_second_factor() {
+    let provider = OidcProvider::start(ACME).await;
+    let app = spawn_app_with(with_provider(&provider, |_| {})).await;
+    let alice = Tokens::from_payload(sign_in_as(&app, "alice").await.ok("completeProviderSignIn"));
+    let enrolled = app
+        .graphql(
+            "mutation { enrollTotp { factorId otpauthUri } }",
+            json!({}),
+            Some(&alice.access),
+        )
+        .await;
+    let enrollment = enrolled.ok("enrollTotp").clone();
+    let uri = enrollment["otpauthUri"].as_str().unwrap();
+    app.graphql(
+        "mutation($input: ConfirmTotpInput!) { confirmTotp(input: $input) { codes } }",
+        json!({ "input": { "factorId": enrollment["factorId"], "code": crate::second_factor::code_at(uri, -30) } }),
+        Some(&alice.access),
+    )
+    .await
+    .ok("confirmTotp");
+
+    let refused = sign_in_as(&app, "alice").await;
+    assert_eq!(
+        refused.code(),
+        Some("SECOND_FACTOR_REQUIRED"),
+        "{}",
+        refused.body
+    );
+    let mfa_token = refused.body["errors"][0]["extensions"]["mfaToken"]
+        .as_str()
+        .unwrap();
+    let verified = app
+        .graphql(
+            &format!(
+                "mutation($input: VerifySecondFactorInput!) {{ verifySecondFactor(input: $input) {{ {AUTH_PAYLOAD} }} }}"
+            ),
+            json!({ "input": { "mfaToken": mfa_token, "totpCode": crate::second_factor::code_at(uri, 30) } }),
+            None,
+        )
+        .await;
+    let tokens = Tokens::from_payload(verified.ok("verifySecondFactor"));
+    let (_, claims) = decode_jwt(&tokens.access);
+    assert_eq!(claims["amr"], json!(["fed", "otp", "mfa"]));
+    assert_eq!(claims["aal"], "aal2");
 }

@@ -178,3 +178,30 @@ async fn another_api_accepts_authqls_tokens_and_refuses_the_rest() {
 }
 
 crate::on_every_backend!(another_api_accepts_authqls_tokens_and_refuses_the_rest);
+
+crate::on_every_backend_with!(
+    totp_tests, "AUTHQL_TEST_PYOTP is not set";
+    another_api_can_require_a_second_factor_through_aal,
+);
+
+async fn another_api_can_require_a_second_factor_through_aal() {
+    let authql = crate::helpers::spawn_app().await;
+    let api = ResourceServer::start(&authql).await;
+    let (email, uri, _) = crate::second_factor::with_two_steps(&authql).await;
+    // An account without a second factor gets aal1 tokens: refused.
+    let other = authql.signed_up().await;
+    let refused = api.query("{ sensitiveReport }", &other.access).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"],
+        "second_factor_required"
+    );
+    let both = crate::second_factor::two_steps(&authql, &email, &uri, 0).await;
+    let answered = api.query("{ sensitiveReport }", &both.access).await;
+    assert!(
+        answered["data"]["sensitiveReport"]
+            .as_str()
+            .is_some_and(|report| report.starts_with("sensitive report for")),
+        "{answered}"
+    );
+}

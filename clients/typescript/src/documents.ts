@@ -15,3 +15,4 @@ export const ME = `query Me { me { ...UserFields } } fragment UserFields on User
 export const SIGN_IN_PROVIDERS = `query SignInProviders { signInProviders { id name } }`;
 export const START_PROVIDER_SIGN_IN = `mutation StartProviderSignIn($input: StartProviderInput!) { startProviderSignIn(input: $input) { authorizationUrl expiresAt } }`;
 export const COMPLETE_PROVIDER_SIGN_IN = `mutation CompleteProviderSignIn($input: CompleteProviderInput!) { completeProviderSignIn(input: $input) { ...SessionFields } } ${FRAGMENTS}`;
+export const VERIFY_SECOND_FACTOR = `mutation VerifySecondFactor($input: VerifySecondFactorInput!) { verifySecondFactor(input: $input) { ...SessionFields } } ${FRAGMENTS}`;

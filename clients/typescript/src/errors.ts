@@ -29,6 +29,27 @@ export class AuthqlError extends Error {
   }
 }
 
+/**
+ * The first factor was right, and the account has two-step sign-in: no
+ * session was opened. Pass `mfaToken` with a code to `verifySecondFactor`.
+ */
+export class SecondFactorRequiredError extends AuthqlError {
+  /** Opaque, single use, minutes long. */
+  readonly mfaToken: string;
+  /** What may follow: `TOTP`, `RECOVERY_CODE`. */
+  readonly factors: string[];
+  /** When `mfaToken` expires (ISO 8601). */
+  readonly expiresAt: string;
+
+  constructor(message: string, status: number, extensions: Record<string, unknown>) {
+    super(message, "SECOND_FACTOR_REQUIRED", status, extensions);
+    this.name = "SecondFactorRequiredError";
+    this.mfaToken = typeof extensions.mfaToken === "string" ? extensions.mfaToken : "";
+    this.factors = Array.isArray(extensions.factors) ? extensions.factors.map(String) : [];
+    this.expiresAt = typeof extensions.expiresAt === "string" ? extensions.expiresAt : "";
+  }
+}
+
 /** The server could not be reached, or did not answer with GraphQL. */
 export class NetworkError extends Error {
   constructor(message: string, readonly cause?: unknown) {

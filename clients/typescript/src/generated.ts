@@ -75,6 +75,14 @@ export type AuditEventKind =
   | 'REGISTERED'
   /** An admin or the operator set the user's roles. */
   | 'ROLES_CHANGED'
+  /** Two-step sign-in was turned on, or its recovery codes renewed. */
+  | 'SECOND_FACTOR_ADDED'
+  /** A wrong second-factor code. */
+  | 'SECOND_FACTOR_FAILED'
+  /** A second factor was removed (by the user, or reset by an admin). */
+  | 'SECOND_FACTOR_REMOVED'
+  /** A first factor was proven; the second was asked for. */
+  | 'SECOND_FACTOR_REQUIRED'
   /**
    * A session was ended by the user from another session, or by an
    * admin.
@@ -110,6 +118,14 @@ export type CompleteProviderInput = {
   code: Scalars['String']['input'];
   /** The PKCE verifier whose challenge started the flow. */
   codeVerifier: Scalars['String']['input'];
+};
+
+/** Confirms an authenticator app. */
+export type ConfirmTotpInput = {
+  /** The app's current 6-digit code. */
+  code: Scalars['String']['input'];
+  /** From `enrollTotp`. */
+  factorId: Scalars['ID']['input'];
 };
 
 /** Credentials for `login`. */
@@ -179,6 +195,16 @@ export type StartProviderInput = {
   redirectTo: Scalars['String']['input'];
 };
 
+/** The second step of a sign-in: exactly one of the two codes. */
+export type VerifySecondFactorInput = {
+  /** From the `SECOND_FACTOR_REQUIRED` error's `extensions.mfaToken`. */
+  mfaToken: Scalars['String']['input'];
+  /** One of the recovery codes. */
+  recoveryCode?: InputMaybe<Scalars['String']['input']>;
+  /** The authenticator app's 6-digit code. */
+  totpCode?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type SessionFieldsFragment = { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken?: string | null, refreshTokenExpiresAt: string, user: { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string } };
 
 export type UserFieldsFragment = { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string };
@@ -216,6 +242,13 @@ export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MeQuery = { __typename?: 'Query', me: { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string } };
+
+export type VerifySecondFactorMutationVariables = Exact<{
+  input: VerifySecondFactorInput;
+}>;
+
+
+export type VerifySecondFactorMutation = { __typename?: 'Mutation', verifySecondFactor: { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken?: string | null, refreshTokenExpiresAt: string, user: { __typename?: 'User', id: string, name: string, email: string, emailVerified: boolean, roles: Array<string>, createdAt: string } } };
 
 export type SignInProvidersQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -10,8 +10,9 @@ import {
   REGISTER,
   SIGN_IN_PROVIDERS,
   START_PROVIDER_SIGN_IN,
+  VERIFY_SECOND_FACTOR,
 } from "./documents.js";
-import { AuthqlError, NetworkError } from "./errors.js";
+import { AuthqlError, NetworkError, SecondFactorRequiredError } from "./errors.js";
 import { type ChannelLike, type LockManagerLike, defaultChannel, defaultLock } from "./coordination.js";
 import { type TokenStorage, defaultFlowStorage, defaultStorage } from "./storage.js";
 import type {
@@ -28,12 +29,14 @@ import type {
   SignInProvidersQuery,
   StartProviderSignInMutation,
   UserFieldsFragment,
+  VerifySecondFactorInput,
+  VerifySecondFactorMutation,
 } from "./generated.js";
 
-export { AuthqlError, NetworkError } from "./errors.js";
+export { AuthqlError, NetworkError, SecondFactorRequiredError } from "./errors.js";
 export { type TokenStorage, memoryStorage } from "./storage.js";
 export { type LockManagerLike, type ChannelLike, localLock } from "./coordination.js";
-export type { LoginInput, RegisterInput, LogoutScope } from "./generated.js";
+export type { LoginInput, RegisterInput, LogoutScope, VerifySecondFactorInput } from "./generated.js";
 
 /** The signed-in user. */
 export type User = UserFieldsFragment;
@@ -166,10 +169,20 @@ export class AuthClient {
     return this.signedIn(data.register);
   }
 
-  /** Signs in with e-mail and password (a new session). */
+  /**
+   * Signs in with e-mail and password (a new session). For an account with
+   * two-step sign-in it throws `SecondFactorRequiredError` (no session yet):
+   * pass its `mfaToken` with a code to `verifySecondFactor`.
+   */
   async login(input: LoginInput): Promise<Session> {
     const { data } = await this.send<LoginMutation>(LOGIN, { input }, null);
     return this.signedIn(data.login);
+  }
+
+  /** The second step of a sign-in: the `mfaToken` and a TOTP or recovery code open the session. */
+  async verifySecondFactor(input: VerifySecondFactorInput): Promise<Session> {
+    const { data } = await this.send<VerifySecondFactorMutation>(VERIFY_SECOND_FACTOR, { input }, null);
+    return this.signedIn(data.verifySecondFactor);
   }
 
   /** The providers users may sign in with, for drawing their buttons. */
@@ -449,6 +462,9 @@ export class AuthClient {
     if (error) {
       const extensions = error.extensions ?? {};
       const code = typeof extensions.code === "string" ? extensions.code : "UNKNOWN";
+      if (code === "SECOND_FACTOR_REQUIRED") {
+        throw new SecondFactorRequiredError(error.message, response.status, extensions);
+      }
       throw new AuthqlError(error.message, code, response.status, extensions);
     }
     if (body.data == null) {

@@ -1,13 +1,24 @@
-import { AuthqlError, type SignInProvider, type User } from "@authql/client";
+import { AuthqlError, SecondFactorRequiredError, type SignInProvider, type User } from "@authql/client";
+import QRCode from "qrcode";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 
 import { auth } from "./auth";
-import type { RevokeSessionMutation, SessionsQuery } from "./generated";
+import type {
+  ConfirmTotpMutation,
+  EnrollTotpMutation,
+  RevokeSessionMutation,
+  SessionsQuery,
+  TwoStepQuery,
+} from "./generated";
 
 const SESSIONS =
   "query Sessions($after: String) { sessions(first: 20, after: $after) { totalCount " +
   "pageInfo { hasNextPage endCursor } nodes { id userAgent createdAt current } } }";
 const REVOKE_SESSION = "mutation RevokeSession($id: ID!) { revokeSession(id: $id) }";
+const TWO_STEP = "query TwoStep { me { secondFactors { id kind } recoveryCodesLeft } }";
+const ENROLL_TOTP = "mutation EnrollTotp { enrollTotp { factorId secret otpauthUri } }";
+const CONFIRM_TOTP =
+  "mutation ConfirmTotp($input: ConfirmTotpInput!) { confirmTotp(input: $input) { codes } }";
 
 function message(error: unknown): string {
   if (error instanceof AuthqlError) {
@@ -68,6 +79,8 @@ export function App() {
 function SignedOut({ providerError }: { providerError: string }) {
   const [error, setError] = useState(providerError);
   const [providers, setProviders] = useState<SignInProvider[]>([]);
+  // After the password, for an account with an authenticator app.
+  const [mfaToken, setMfaToken] = useState<string | null>(null);
   useEffect(() => {
     auth.providers().then(setProviders, () => setProviders([]));
   }, []);
@@ -100,9 +113,27 @@ function SignedOut({ providerError }: { providerError: string }) {
         <input name="password" type="password" placeholder="Password" required />
         <button type="submit">Sign up</button>
       </form>
+      {mfaToken && (
+        <form
+          aria-label="Second step"
+          onSubmit={submit((form) => auth.verifySecondFactor({ mfaToken, totpCode: text(form, "code") }))}
+        >
+          <h2>Enter the code from your authenticator app</h2>
+          <input name="code" inputMode="numeric" autoComplete="one-time-code" placeholder="123456" required />
+          <button type="submit">Verify</button>
+        </form>
+      )}
       <form
         aria-label="Sign in"
-        onSubmit={submit((form) => auth.login({ email: text(form, "email"), password: text(form, "password") }))}
+        onSubmit={submit((form) =>
+          auth.login({ email: text(form, "email"), password: text(form, "password") }).catch((caught) => {
+            if (caught instanceof SecondFactorRequiredError) {
+              setMfaToken(caught.mfaToken);
+              return;
+            }
+            throw caught;
+          }),
+        )}
       >
         <h2>Sign in</h2>
         <input name="email" type="email" placeholder="E-mail" required />
@@ -194,9 +225,90 @@ function SignedIn({ user }: { user: User }) {
           {sessions.length} of {page.totalCount} shown <button onClick={more}>Show more</button>
         </p>
       )}
+      <TwoStep />
       <button onClick={() => auth.logout().catch((e) => setError(message(e)))}>Sign out</button>{" "}
       <button onClick={() => auth.logout("GLOBAL").catch((e) => setError(message(e)))}>Sign out everywhere</button>
       {error && <p role="alert">{error}</p>}
     </div>
+  );
+}
+
+/** Two-step sign-in: set up an authenticator app from a QR code. */
+function TwoStep() {
+  const [state, setState] = useState<TwoStepQuery["me"] | null>(null);
+  const [pending, setPending] = useState<{ factorId: string; secret: string; qr: string } | null>(null);
+  const [codes, setCodes] = useState<string[]>([]);
+  const [error, setError] = useState("");
+
+  const load = useCallback(async () => {
+    try {
+      setState((await auth.request<TwoStepQuery>(TWO_STEP)).me);
+    } catch (caught) {
+      setError(message(caught));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const start = async () => {
+    try {
+      setError("");
+      const { enrollTotp } = await auth.request<EnrollTotpMutation>(ENROLL_TOTP);
+      const qr = await QRCode.toDataURL(enrollTotp.otpauthUri);
+      setPending({ factorId: enrollTotp.factorId, secret: enrollTotp.secret, qr });
+    } catch (caught) {
+      setError(message(caught));
+    }
+  };
+  const confirm = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const code = String(new FormData(event.currentTarget).get("code") ?? "");
+    try {
+      setError("");
+      const { confirmTotp } = await auth.request<ConfirmTotpMutation>(CONFIRM_TOTP, {
+        input: { factorId: pending?.factorId, code },
+      });
+      setCodes(confirmTotp.codes);
+      setPending(null);
+      await load();
+    } catch (caught) {
+      setError(message(caught));
+    }
+  };
+
+  if (!state) return null;
+  return (
+    <section aria-label="Two-step sign-in">
+      <h2>Two-step sign-in</h2>
+      {state.secondFactors.length > 0 ? (
+        <p data-testid="two-step-on">On ({state.recoveryCodesLeft} recovery codes left)</p>
+      ) : pending ? (
+        <form aria-label="Confirm the app" onSubmit={confirm}>
+          <p>Scan this with your authenticator app, or type the key in:</p>
+          <img src={pending.qr} alt="QR code of the authenticator key" width={200} height={200} />
+          <p>
+            <code data-testid="totp-secret">{pending.secret}</code>
+          </p>
+          <input name="code" inputMode="numeric" autoComplete="one-time-code" placeholder="123456" required />
+          <button type="submit">Turn on</button>
+        </form>
+      ) : (
+        <button onClick={start}>Set up an authenticator app</button>
+      )}
+      {codes.length > 0 && (
+        <div>
+          <p>Recovery codes (shown once; keep them safe):</p>
+          <ul data-testid="recovery-codes">
+            {codes.map((code) => (
+              <li key={code}>
+                <code>{code}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {error && <p role="alert">{error}</p>}
+    </section>
   );
 }

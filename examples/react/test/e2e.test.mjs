@@ -5,7 +5,7 @@
 // (tests/partners/oidc-provider), whose forms Chromium fills.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
@@ -263,5 +263,53 @@ test("a user signs in with a provider: the button, the provider's own forms, and
   assert.equal(landed.origin, app.origin);
   assert.equal(landed.searchParams.get("code"), null);
   assert.equal(await page.$('[role="alert"]'), null, "no error shown");
+  await context.close();
+});
+
+/** The code PyPI's pyotp computes for `secret` (base32), `offset` seconds from now. */
+function totpCode(secret, offset) {
+  const python = process.env.AUTHQL_TEST_PYOTP ?? "python3";
+  const at = Math.floor(Date.now() / 1000) + offset;
+  return execFileSync(python, ["-c", "import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).at(int(sys.argv[2])))", secret, String(at)])
+    .toString()
+    .trim();
+}
+
+test("a user sets up an authenticator app from its QR code, and the next sign-in asks for its code", async () => {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.goto(`${app.origin}/?api=${encodeURIComponent(authql.url)}`);
+  await page.waitForSelector('[data-testid="signed-out"]');
+  const email = `grace-${Date.now()}@example.com`;
+  await page.type('form[aria-label="Sign up"] input[name="name"]', "Grace");
+  await page.type('form[aria-label="Sign up"] input[name="email"]', email);
+  await page.type('form[aria-label="Sign up"] input[name="password"]', PASSWORD);
+  await page.click('form[aria-label="Sign up"] button[type="submit"]');
+  await page.waitForSelector('[data-testid="me"]');
+
+  const setUp = await page.waitForSelector("xpath/.//button[text()='Set up an authenticator app']");
+  await setUp.click();
+  await page.waitForSelector('[data-testid="totp-secret"]');
+  const qr = await page.$eval('img[alt="QR code of the authenticator key"]', (img) => img.getAttribute("src"));
+  assert.ok(qr.startsWith("data:image/png;base64,"), "the QR code is drawn");
+  const secret = await text(page, '[data-testid="totp-secret"]');
+  await page.type('form[aria-label="Confirm the app"] input[name="code"]', totpCode(secret, -30));
+  await page.click('form[aria-label="Confirm the app"] button[type="submit"]');
+  await page.waitForSelector('[data-testid="two-step-on"]');
+  assert.equal(await page.$$eval('[data-testid="recovery-codes"] li', (items) => items.length), 10);
+
+  // Signed out, the password alone leads to the second step.
+  const [signOut] = await page.$$("xpath/.//button[text()='Sign out']");
+  await signOut.click();
+  await page.waitForSelector('[data-testid="signed-out"]');
+  await page.type('form[aria-label="Sign in"] input[name="email"]', email);
+  await page.type('form[aria-label="Sign in"] input[name="password"]', PASSWORD);
+  await page.click('form[aria-label="Sign in"] button[type="submit"]');
+  await page.waitForSelector('form[aria-label="Second step"]');
+  assert.equal(await page.$('[data-testid="me"]'), null, "not signed in yet");
+  await page.type('form[aria-label="Second step"] input[name="code"]', totpCode(secret, 30));
+  await page.click('form[aria-label="Second step"] button[type="submit"]');
+  await page.waitForSelector('[data-testid="me"]');
+  assert.equal(await text(page, '[data-testid="me"]'), email);
   await context.close();
 });

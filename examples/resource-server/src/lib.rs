@@ -57,6 +57,11 @@ pub struct Claims {
     pub sid: String,
     pub roles: Vec<String>,
     pub exp: i64,
+    /// `aal2` when the session's sign-in included a second factor, `aal1`
+    /// otherwise (absent from tokens of older authql versions: treat as
+    /// `aal1`).
+    #[serde(default)]
+    pub aal: String,
     xtype: String,
 }
 
@@ -234,6 +239,22 @@ impl Query {
                 .extend_with(|_, e| e.set("code", "FORBIDDEN")));
         }
         Ok(format!("report for {}", claims.sub))
+    }
+
+    /// Only for sessions whose sign-in included a second factor (`aal2`):
+    /// what a bank transfer or an API-key page would check.
+    async fn sensitive_report(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let claims = caller(ctx)?;
+        if claims.aal != "aal2" {
+            return Err(
+                async_graphql::Error::new("a sign-in with a second factor is required")
+                    .extend_with(|_, e| {
+                        e.set("code", "FORBIDDEN");
+                        e.set("reason", "second_factor_required");
+                    }),
+            );
+        }
+        Ok(format!("sensitive report for {}", claims.sub))
     }
 }
 

@@ -14,3 +14,4 @@ mod sealing;
 
 pub use keyring::{KeyInfo, Keyring, LEEWAY_SECONDS, SigningKey, VerifyingKey};
 pub use schedule::Request;
+pub use sealing::Sealer;

@@ -1,7 +1,8 @@
-//! Private signing keys at rest: sealed with XChaCha20-Poly1305 under the
-//! master key, bound (as associated data) to the key's id, algorithm and
-//! public key, so a row cannot be swapped or altered without the seal
-//! failing.
+//! Secrets at rest: sealed with XChaCha20-Poly1305 under the master key,
+//! bound (as associated data) to what they belong to, so a row cannot be
+//! swapped or altered without the seal failing. Private signing keys are
+//! bound to the key's id, algorithm and public key; second factors' secrets
+//! to the factor and its user.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -51,39 +52,49 @@ impl Sealer {
 
     /// Nonce and ciphertext of `private_key`.
     pub fn seal(&self, private_key: &[u8], binding: &Binding<'_>) -> anyhow::Result<Vec<u8>> {
+        self.seal_bound(private_key, &binding.associated_data())
+    }
+
+    /// The private key, or `None` when the master key or the binding is not
+    /// the one it was sealed with (a wrong master key, an altered row).
+    pub fn open(&self, sealed: &[u8], binding: &Binding<'_>) -> Option<Zeroizing<Vec<u8>>> {
+        self.open_bound(sealed, &binding.associated_data())
+    }
+
+    /// Nonce and ciphertext of `secret`, bound to `aad`.
+    pub fn seal_bound(&self, secret: &[u8], aad: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let private_key = secret;
         let mut nonce = [0u8; NONCE_BYTES];
         getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-        let aad = binding.associated_data();
         let ciphertext = self
             .cipher
             .encrypt(
                 &XNonce::from(nonce),
                 Payload {
                     msg: private_key,
-                    aad: &aad,
+                    aad,
                 },
             )
-            .map_err(|_| anyhow::anyhow!("cannot seal a signing key"))?;
+            .map_err(|_| anyhow::anyhow!("cannot seal a secret"))?;
         let mut sealed = nonce.to_vec();
         sealed.extend_from_slice(&ciphertext);
         Ok(sealed)
     }
 
-    /// The private key, or `None` when the master key or the binding is not
-    /// the one it was sealed with (a wrong master key, an altered row).
-    pub fn open(&self, sealed: &[u8], binding: &Binding<'_>) -> Option<Zeroizing<Vec<u8>>> {
+    /// The secret sealed bound to `aad`, or `None` when the master key or
+    /// `aad` is not the one it was sealed with.
+    pub fn open_bound(&self, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         if sealed.len() <= NONCE_BYTES {
             return None;
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
-        let aad = binding.associated_data();
         self.cipher
             .decrypt(
                 &XNonce::from(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: &aad,
+                    aad,
                 },
             )
             .ok()

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::ProvidedIdentity;
 use super::registry::Provider;
 use crate::auth::audit::Event;
-use crate::auth::mail_queue::Cause;
+use crate::auth::mail_queue::{About, Cause};
 use crate::auth::session_core::{EndReason, Unit, account_changed, end_sessions};
 use crate::auth::{AuthError, AuthService, ClientInfo};
 use crate::domain::{Email, Roles, UserName};
@@ -146,8 +146,10 @@ impl AuthService {
             &*unit,
             MailKind::IdentityLinked,
             &user.email,
-            None,
-            Some(&provider.config.name),
+            About {
+                provider: Some(&provider.config.name),
+                ..About::default()
+            },
             Cause { user, client, now },
         )
         .await?;

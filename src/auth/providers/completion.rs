@@ -97,6 +97,7 @@ impl AuthService {
         let proof = Proof {
             method: SignInMethod::Provider,
             provider: Some(&flow.provider),
+            second: None,
         };
         let outcome = self.sign_in(&mut unit, user, proof, client, now).await?;
         unit.commit("the provider sign-in").await?;

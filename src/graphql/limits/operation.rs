@@ -16,7 +16,7 @@ use super::{DocumentLimits, Limit, LimitError};
 /// Mutation fields that check a credential or a mailed link's token, or
 /// send mail: each may cost an argon2 hash, a token check or a mail, so a
 /// document holds at most one of them in all.
-pub const CREDENTIAL_FIELDS: [&str; 14] = [
+pub const CREDENTIAL_FIELDS: [&str; 17] = [
     "login",
     "register",
     "refresh",
@@ -31,6 +31,9 @@ pub const CREDENTIAL_FIELDS: [&str; 14] = [
     "startProviderLink",
     "completeProviderLink",
     "unlinkProvider",
+    "enrollTotp",
+    "confirmTotp",
+    "verifySecondFactor",
 ];
 
 /// What a selection set costs once its fragments are expanded.
