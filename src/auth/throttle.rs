@@ -14,7 +14,6 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
-use sha2::{Digest, Sha256};
 
 use crate::config::ThrottleSettings;
 use crate::store;
@@ -41,8 +40,7 @@ pub struct ThrottleKey(String);
 
 impl ThrottleKey {
     pub fn for_email(normalized_email: &str) -> Self {
-        let digest = Sha256::digest(normalized_email.as_bytes());
-        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+        Self(crate::domain::sha256_hex(normalized_email.as_bytes()))
     }
 }
 

@@ -49,11 +49,17 @@ impl LinkToken {
     /// What the database keeps: SHA-256 in hex. The token has 256 bits of
     /// entropy, so an unsalted fast hash cannot be reversed.
     pub fn hash(&self) -> String {
-        Sha256::digest(self.0.as_ref())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        sha256_hex(self.0.as_ref())
     }
+}
+
+/// SHA-256 of `bytes` in lower-case hex: how authql stores its
+/// high-entropy secrets (link tokens, flow states, recovery codes).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

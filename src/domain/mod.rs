@@ -11,7 +11,7 @@ mod user_name;
 
 pub use email::Email;
 pub use event_kind::EventKind;
-pub use link_token::LinkToken;
+pub use link_token::{LinkToken, sha256_hex};
 pub use page::{Page, Slice};
 pub use password::Password;
 pub use pkce::CodeChallenge;

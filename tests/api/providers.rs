@@ -268,12 +268,7 @@ async fn the_providers_answer_is_good_once() {
     let provider = OidcProvider::start(ACME).await;
     let app = spawn_app_with(with_provider(&provider, |_| {})).await;
     let (_, challenge) = pkce();
-    let url = start(&app, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&app, ACME, &challenge).await;
     let answer = Browser::default().sign_in_at_provider(&url, "alice").await;
     let first = deliver(&app, &answer).await;
     assert!(param(&landing(&first), "code").is_some());
@@ -289,12 +284,7 @@ async fn a_forged_or_missing_state_goes_nowhere() {
     let provider = OidcProvider::start(ACME).await;
     let app = spawn_app_with(with_provider(&provider, |_| {})).await;
     let (_, challenge) = pkce();
-    let url = start(&app, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&app, ACME, &challenge).await;
     let ProviderAnswer::Redirect(genuine) =
         Browser::default().sign_in_at_provider(&url, "alice").await
     else {
@@ -334,12 +324,7 @@ async fn an_id_token_with_another_nonce_or_for_another_client_is_refused() {
     // The nonce sent to the provider is swapped on the way: the ID token
     // carries another one.
     let (_, challenge) = pkce();
-    let url = start(&app, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&app, ACME, &challenge).await;
     let mut swapped = Url::parse(&url).unwrap();
     let pairs: Vec<(String, String)> = swapped
         .query_pairs()
@@ -364,12 +349,7 @@ async fn an_id_token_with_another_nonce_or_for_another_client_is_refused() {
 
     // A code the provider issued to another client is not traded.
     let (_, challenge) = pkce();
-    let url = start(&app, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&app, ACME, &challenge).await;
     let mut other = Url::parse(&url).unwrap();
     let pairs: Vec<(String, String)> = other
         .query_pairs()
@@ -502,12 +482,7 @@ async fn a_provider_that_posts_its_answer_is_heard() {
     }))
     .await;
     let (verifier, challenge) = pkce();
-    let url = start(&app, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&app, ACME, &challenge).await;
     assert!(url.contains("response_mode=form_post"), "{url}");
     let answer = Browser::default().sign_in_at_provider(&url, "carol").await;
     assert!(matches!(answer, ProviderAnswer::FormPost(..)), "{answer:?}");
@@ -527,12 +502,7 @@ async fn a_provider_that_is_down_or_hangs_gives_a_clear_error() {
     // Known, then hung at the token endpoint: the answer fails within the
     // timeout (2 s here), the browser comes back with the reason.
     let (_, challenge) = pkce();
-    let url = start(&app, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&app, ACME, &challenge).await;
     let answer = Browser::default().sign_in_at_provider(&url, "alice").await;
     provider.hang().await;
     let began = Instant::now();
@@ -565,12 +535,7 @@ async fn a_sign_in_started_on_one_instance_finishes_on_another() {
         .another_instance_with(with_provider(&provider, |_| {}))
         .await;
     let (verifier, challenge) = pkce();
-    let url = start(&first, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&first, ACME, &challenge).await;
     let answer = Browser::default().sign_in_at_provider(&url, "alice").await;
     let landed = landing(&deliver(&second, &answer).await);
     let code = param(&landed, "code").unwrap();
@@ -717,12 +682,7 @@ async fn sign_up_can_be_closed_and_cancelling_comes_back_as_an_error() {
     );
 
     let (_, challenge) = pkce();
-    let url = start(&app, REDIRECT_TO, &challenge)
-        .await
-        .ok("startProviderSignIn")["authorizationUrl"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = start_with(&app, ACME, &challenge).await;
     let answer = Browser::default().cancel_at_provider(&url).await;
     let landed = landing(&deliver(&app, &answer).await);
     assert_eq!(param(&landed, "error").as_deref(), Some("PROVIDER_REFUSED"));

@@ -126,22 +126,7 @@ impl AuthService {
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> Result<(), AuthError> {
-        store::identities::link(
-            &*unit,
-            user.id,
-            &provider.config.id,
-            &identity.subject,
-            identity.email.as_deref(),
-            now,
-        )
-        .await
-        .map_err(|e| {
-            if store::is_unique_violation(&e) {
-                AuthError::IdentityTaken
-            } else {
-                AuthError::from(anyhow::Error::new(e).context("cannot link the identity"))
-            }
-        })?;
+        store_link(unit, provider, identity, user.id, now).await?;
         self.queue_notice(
             &*unit,
             MailKind::IdentityLinked,
@@ -196,22 +181,7 @@ impl AuthService {
                 AuthError::from(anyhow::Error::new(e).context("cannot insert the user"))
             }
         })?;
-        store::identities::link(
-            &*unit,
-            user.id,
-            &provider.config.id,
-            &identity.subject,
-            identity.email.as_deref(),
-            now,
-        )
-        .await
-        .map_err(|e| {
-            if store::is_unique_violation(&e) {
-                AuthError::IdentityTaken
-            } else {
-                AuthError::from(anyhow::Error::new(e).context("cannot link the identity"))
-            }
-        })?;
+        store_link(unit, provider, identity, user.id, now).await?;
         self.record(
             &*unit,
             client,
@@ -224,4 +194,32 @@ impl AuthService {
         tracing::info!(user_id = %user.id, provider = %provider.config.id, "account made from a provider's identity");
         Ok(user.id)
     }
+}
+
+/// Stores the link of `identity` to `user_id`; `IdentityTaken` when the
+/// identity, or an identity of the user at that provider, is linked already.
+async fn store_link(
+    unit: &Unit,
+    provider: &Provider,
+    identity: &ProvidedIdentity,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    store::identities::link(
+        unit,
+        user_id,
+        &provider.config.id,
+        &identity.subject,
+        identity.email.as_deref(),
+        now,
+    )
+    .await
+    .map(drop)
+    .map_err(|e| {
+        if store::is_unique_violation(&e) {
+            AuthError::IdentityTaken
+        } else {
+            AuthError::from(anyhow::Error::new(e).context("cannot link the identity"))
+        }
+    })
 }

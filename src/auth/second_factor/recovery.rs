@@ -1,8 +1,9 @@
 //! Recovery codes: ten per set, 60 random bits each, written
 //! `xxxx-xxxx-xxxx` in base32's lower case; only their SHA-256 is stored.
 
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
+
+use crate::domain::sha256_hex;
 
 /// Codes in a set.
 pub(super) const CODES_PER_SET: usize = 10;
@@ -39,10 +40,7 @@ pub(super) fn hash(code: &str) -> String {
             .map(|c| c.to_ascii_lowercase())
             .collect(),
     );
-    Sha256::digest(normalized.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(normalized.as_bytes())
 }
 
 #[cfg(test)]
