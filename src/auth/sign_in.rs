@@ -180,7 +180,9 @@ impl AuthService {
         if user.disabled_at.is_some() {
             return Err(AuthError::AccountDisabled);
         }
+        // A new account has no second factor: no query on the sign-up path.
         if proof.second.is_none()
+            && method != SignInMethod::NewAccount
             && store::second_factors::has_confirmed(&*unit, user.id)
                 .await
                 .context("cannot look the second factors up")?
