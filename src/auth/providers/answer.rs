@@ -38,7 +38,6 @@ impl std::fmt::Debug for Callback {
 }
 
 /// Where the browser goes after the callback.
-#[derive(Debug)]
 pub enum Landing {
     /// Back to the frontend with the one-time code.
     Back {
@@ -50,6 +49,25 @@ pub enum Landing {
     /// No flow matches (a forged, replayed or expired `state`, an unknown
     /// provider): there is nowhere trusted to send the browser.
     Nowhere(AuthError),
+}
+
+/// The one-time code is never shown.
+impl std::fmt::Debug for Landing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Back { redirect_to, .. } => f
+                .debug_struct("Back")
+                .field("redirect_to", &redirect_to.as_str())
+                .field("code", &"<hidden>")
+                .finish(),
+            Self::Failed { redirect_to, error } => f
+                .debug_struct("Failed")
+                .field("redirect_to", &redirect_to.as_str())
+                .field("error", error)
+                .finish(),
+            Self::Nowhere(error) => f.debug_tuple("Nowhere").field(error).finish(),
+        }
+    }
 }
 
 impl AuthService {
@@ -163,7 +181,7 @@ impl AuthService {
             )
             .await?;
         let purpose = Purpose::parse(&flow.purpose)
-            .ok_or((AuthError::InvalidToken, ProviderFailure::NoCode))?;
+            .ok_or((AuthError::InvalidToken, ProviderFailure::Unexpected))?;
         let expected = |e: AuthError| {
             let why = match &e {
                 AuthError::AccountExists => ProviderFailure::AccountExists,

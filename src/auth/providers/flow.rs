@@ -24,10 +24,21 @@ pub struct FlowStart<'a> {
 }
 
 /// Where to send the browser.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ProviderRedirect {
+    /// Holds the flow's `state` and nonce.
     pub authorization_url: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// The URL carries the flow's `state`: never shown.
+impl std::fmt::Debug for ProviderRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRedirect")
+            .field("authorization_url", &"<hidden>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl AuthService {

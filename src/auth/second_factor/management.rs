@@ -3,7 +3,7 @@
 //! admin turning a user's second factors off for support.
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -11,6 +11,7 @@ use super::recovery;
 use crate::auth::audit::{Action, Actor, Event};
 use crate::auth::mail_queue::{About, Cause};
 use crate::auth::principal::Principal;
+use crate::auth::session_core::Unit;
 use crate::auth::{Account, AuthError, AuthService, ClientInfo};
 use crate::mail::MailKind;
 use crate::store::{self};
@@ -101,18 +102,7 @@ impl AuthService {
             },
         )
         .await?;
-        self.queue_notice(
-            &unit,
-            MailKind::SecondFactorRemoved,
-            &user.email,
-            About::default(),
-            Cause {
-                user: &user,
-                client,
-                now,
-            },
-        )
-        .await?;
+        self.notice_removed(&unit, &user, client, now).await?;
         unit.commit("the removal").await?;
         self.mail_queued();
         tracing::info!(user_id = %user.id, factor_id = %id, "second factor removed");
@@ -145,23 +135,30 @@ impl AuthService {
         if removed > 0 {
             self.record_by(&unit, actor, id, client, Action::ResetSecondFactors)
                 .await?;
-            self.queue_notice(
-                &unit,
-                MailKind::SecondFactorRemoved,
-                &user.email,
-                About::default(),
-                Cause {
-                    user: &user,
-                    client,
-                    now,
-                },
-            )
-            .await?;
+            self.notice_removed(&unit, &user, client, now).await?;
         }
         unit.commit("the second factors' reset").await?;
         self.mail_queued();
         tracing::info!(%actor, user_id = %id, removed, "second factors reset");
         Ok(Some(user.into()))
+    }
+
+    /// Tells `user`'s address that their second factors were turned off.
+    async fn notice_removed(
+        &self,
+        unit: &Unit,
+        user: &entity::user::Model,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        self.queue_notice(
+            unit,
+            MailKind::SecondFactorRemoved,
+            &user.email,
+            About::default(),
+            Cause { user, client, now },
+        )
+        .await
     }
 
     /// Whether admin fields need a sign-in with a second factor.
