@@ -181,6 +181,7 @@ async fn clean_up_periodically(db: DatabaseConnection, settings: CleanupSettings
                 sent_mails = deleted.sent_mails,
                 provider_flows = deleted.provider_flows,
                 mfa_challenges = deleted.mfa_challenges,
+                passkey_ceremonies = deleted.passkey_ceremonies,
                 "deleted expired rows"
             ),
             Err(error) => tracing::warn!(%error, "cleanup failed; retrying at the next interval"),

@@ -10,6 +10,8 @@ pub mod identity;
 pub mod login_throttle;
 pub mod mfa_challenge;
 pub mod outbox_mail;
+pub mod passkey;
+pub mod passkey_ceremony;
 pub mod prelude;
 pub mod provider_flow;
 pub mod recovery_code;

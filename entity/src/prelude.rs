@@ -4,6 +4,8 @@ pub use super::identity::Entity as Identity;
 pub use super::login_throttle::Entity as LoginThrottle;
 pub use super::mfa_challenge::Entity as MfaChallenge;
 pub use super::outbox_mail::Entity as OutboxMail;
+pub use super::passkey::Entity as Passkey;
+pub use super::passkey_ceremony::Entity as PasskeyCeremony;
 pub use super::provider_flow::Entity as ProviderFlow;
 pub use super::recovery_code::Entity as RecoveryCode;
 pub use super::refresh_token::Entity as RefreshToken;

@@ -21,6 +21,7 @@ mod m20261203_000014_add_outbox_user_agent;
 mod m20261203_000015_add_session_authentication;
 mod m20261203_000016_create_identities;
 mod m20261203_000017_create_second_factors;
+mod m20261203_000018_create_passkeys;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_add_session_authentication::Migration),
             Box::new(m20261203_000016_create_identities::Migration),
             Box::new(m20261203_000017_create_second_factors::Migration),
+            Box::new(m20261203_000018_create_passkeys::Migration),
         ]
     }
 }

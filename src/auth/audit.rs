@@ -211,6 +211,22 @@ pub enum Event<'a> {
         user_id: Uuid,
         locked: bool,
     },
+    /// A passkey was added; `session_id` is `None` for a sign-up's first.
+    PasskeyAdded {
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+    },
+    /// The user removed a passkey.
+    PasskeyRemoved {
+        user_id: Uuid,
+        session_id: Uuid,
+    },
+    /// A passkey's answer was refused: `reason` is one of the closed set of
+    /// `INVALID_PASSKEY`'s reasons.
+    PasskeyRefused {
+        user_id: Option<Uuid>,
+        reason: &'static str,
+    },
     /// A provider's answer was refused.
     ProviderSignInFailed {
         user_id: Option<Uuid>,
@@ -339,6 +355,8 @@ pub enum Action<'a> {
     RespelledEmail,
     /// Turned the user's second factors off.
     ResetSecondFactors,
+    /// Removed one of the user's passkeys.
+    RemovedPasskey,
 }
 
 impl LoginFailure {
@@ -422,7 +440,7 @@ impl Event<'_> {
                 kind: proof.method.event(),
                 user_id: Some(user_id),
                 session_id: Some(session_id),
-                detail: match (proof.provider, proof.second) {
+                detail: match (proof.provider.or(proof.method.detail()), proof.second) {
                     (provider, None) => provider.map(Cow::Borrowed),
                     (None, Some(second)) => Some(Cow::Borrowed(second.as_str())),
                     (Some(provider), Some(second)) => {
@@ -469,6 +487,22 @@ impl Event<'_> {
                 None,
                 Some(if locked { "locked" } else { "wrong_code" }),
             ),
+            Self::PasskeyAdded {
+                user_id,
+                session_id,
+            } => row(EventKind::PasskeyAdded, Some(user_id), session_id, None),
+            Self::PasskeyRemoved {
+                user_id,
+                session_id,
+            } => row(
+                EventKind::PasskeyRemoved,
+                Some(user_id),
+                Some(session_id),
+                None,
+            ),
+            Self::PasskeyRefused { user_id, reason } => {
+                row(EventKind::PasskeySignInFailed, user_id, None, Some(reason))
+            }
             Self::Registered { user_id, provider } => Row {
                 kind: EventKind::Registered,
                 user_id: Some(user_id),
@@ -651,6 +685,10 @@ impl Action<'_> {
             Self::ResetSecondFactors => (
                 EventKind::SecondFactorRemoved,
                 Some(Cow::Borrowed("reset_by_admin")),
+            ),
+            Self::RemovedPasskey => (
+                EventKind::PasskeyRemoved,
+                Some(Cow::Borrowed("removed_by_admin")),
             ),
         };
         Row {

@@ -120,6 +120,23 @@ pub enum AuthError {
     /// Second factors need a master key to seal their secrets (not HS256).
     #[error("second factors are not available on this server")]
     SecondFactorUnavailable,
+    /// Passkeys are off (`AUTHQL_PASSKEYS`).
+    #[error("passkeys are not available on this server")]
+    PasskeysUnavailable,
+    /// A passkey ceremony that is unknown, finished already, expired, or
+    /// not the caller's.
+    #[error("the passkey challenge is unknown, used or expired")]
+    PasskeyChallengeInvalid,
+    /// The authenticator's answer did not verify; `reason` is one of
+    /// [`crate::auth::passkeys::REFUSALS`].
+    #[error("the passkey was refused ({reason})")]
+    InvalidPasskey { reason: &'static str },
+    /// The credential is registered already (to this or another account).
+    #[error("the passkey is registered already")]
+    PasskeyExists,
+    /// The user has no such passkey (or none at all).
+    #[error("no such passkey")]
+    NoPasskey,
 
     /// A failure of ours (database, signing…): logged, never shown.
     #[error("{0:#}")]

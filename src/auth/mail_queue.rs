@@ -128,6 +128,8 @@ pub(super) struct About<'a> {
     pub provider: Option<&'a str>,
     /// Recovery codes left, in the notice of one used.
     pub codes_left: Option<u64>,
+    /// The passkey's name, in the passkey notices.
+    pub passkey: Option<&'a str>,
 }
 
 impl AuthService {
@@ -184,6 +186,7 @@ impl AuthService {
                 new_email: None,
                 provider: None,
                 codes_left: None,
+                passkey: None,
             },
         )?;
         self.enqueue(db, letter, user, client, now).await?;
@@ -230,6 +233,7 @@ impl AuthService {
                 new_email: about.new_email,
                 provider: about.provider,
                 codes_left: about.codes_left,
+                passkey: about.passkey,
             },
         )?;
         self.enqueue(db, letter, user, client, now).await

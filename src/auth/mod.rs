@@ -13,6 +13,7 @@ mod ip_limit;
 pub mod keys;
 mod mail_queue;
 mod model;
+pub mod passkeys;
 pub mod password;
 mod password_change;
 mod password_sign_in;

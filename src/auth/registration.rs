@@ -111,6 +111,7 @@ impl AuthService {
         let user = store::users::insert(
             &tx,
             store::users::NewUser {
+                id: uuid::Uuid::new_v4(),
                 name: registration.name.as_str(),
                 email,
                 password_hash,

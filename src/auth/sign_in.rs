@@ -26,6 +26,24 @@ pub enum SignInMethod {
     ResetLink,
     /// An account at a sign-in provider (OpenID Connect).
     Provider,
+    /// A passkey with user verification: two factors in one.
+    Passkey(PasskeyUse),
+}
+
+/// How a passkey signed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasskeyUse {
+    /// Backup eligible: a passkey synced across the user's devices (a
+    /// software key, `swk`) rather than bound to one authenticator (`hwk`).
+    pub synced: bool,
+    /// The passkey was registered with the account, just now.
+    pub new_account: bool,
+}
+
+impl PasskeyUse {
+    fn key_amr(self) -> &'static str {
+        if self.synced { "swk" } else { "hwk" }
+    }
 }
 
 /// A second factor proven after the first.
@@ -35,6 +53,8 @@ pub enum SecondFactor {
     Totp,
     /// One of the account's recovery codes.
     RecoveryCode,
+    /// One of the account's passkeys (`synced` as [`PasskeyUse::synced`]).
+    Passkey { synced: bool },
 }
 
 impl SecondFactor {
@@ -42,6 +62,17 @@ impl SecondFactor {
         match self {
             Self::Totp => "totp",
             Self::RecoveryCode => "recovery_code",
+            Self::Passkey { .. } => "passkey",
+        }
+    }
+
+    /// Its RFC 8176 `amr` values: a one-time code (`otp`), or a key with
+    /// the user verified by it.
+    fn amr(self) -> &'static [&'static str] {
+        match self {
+            Self::Totp | Self::RecoveryCode => &["otp"],
+            Self::Passkey { synced: true } => &["swk", "user"],
+            Self::Passkey { synced: false } => &["hwk", "user"],
         }
     }
 }
@@ -67,11 +98,11 @@ impl From<SignInMethod> for Proof<'static> {
 
 impl Proof<'_> {
     /// Its RFC 8176 `amr` values: the method's, then, after a second factor,
-    /// `otp` (a one-time code) and `mfa`.
+    /// the factor's (`otp`, or a key's) and `mfa`.
     pub fn amr(&self) -> Vec<&'static str> {
-        let mut amr = self.method.amr().to_vec();
-        if self.second.is_some() {
-            for value in ["otp", "mfa"] {
+        let mut amr = self.method.amr();
+        if let Some(second) = self.second {
+            for value in second.amr().iter().copied().chain(["mfa"]) {
                 if !amr.contains(&value) {
                     amr.push(value);
                 }
@@ -82,12 +113,9 @@ impl Proof<'_> {
 }
 
 impl SignInMethod {
-    const ALL: [Self; 4] = [
-        Self::NewAccount,
-        Self::Password,
-        Self::ResetLink,
-        Self::Provider,
-    ];
+    /// The methods a pending second-factor challenge can follow (a new
+    /// account and a passkey never need a second factor).
+    const CHALLENGED: [Self; 3] = [Self::Password, Self::ResetLink, Self::Provider];
 
     /// Its name, as a pending second-factor challenge keeps it.
     pub fn as_str(self) -> &'static str {
@@ -96,31 +124,54 @@ impl SignInMethod {
             Self::Password => "password",
             Self::ResetLink => "reset_link",
             Self::Provider => "provider",
+            Self::Passkey(_) => "passkey",
         }
     }
 
+    /// A method a challenge stored by [`Self::as_str`].
     pub fn parse(stored: &str) -> Option<Self> {
-        Self::ALL
+        Self::CHALLENGED
             .into_iter()
             .find(|method| method.as_str() == stored)
     }
 
+    /// Whether this proof is one factor, which a confirmed second factor
+    /// must follow. A new account has none yet; a passkey with user
+    /// verification is two.
+    fn is_one_factor(self) -> bool {
+        Self::CHALLENGED.contains(&self)
+    }
+
     /// Its RFC 8176 `amr` values. A mailed link is a one-time secret sent
-    /// out of band: `otp`.
-    pub fn amr(self) -> &'static [&'static str] {
+    /// out of band: `otp`. A passkey is a key (`hwk`, or `swk` when synced)
+    /// and the user verified by it (`user`): `mfa`.
+    pub fn amr(self) -> Vec<&'static str> {
         match self {
-            Self::NewAccount | Self::Password => &["pwd"],
-            Self::ResetLink => &["otp"],
-            Self::Provider => &["fed"],
+            Self::NewAccount | Self::Password => vec!["pwd"],
+            Self::ResetLink => vec!["otp"],
+            Self::Provider => vec!["fed"],
+            Self::Passkey(key) => vec![key.key_amr(), "user", "mfa"],
         }
     }
 
     /// The audit event a sign-in this way records.
     pub(super) fn event(self) -> EventKind {
         match self {
-            Self::NewAccount => EventKind::Registered,
-            Self::Password | Self::Provider => EventKind::LoginSucceeded,
+            Self::NewAccount
+            | Self::Passkey(PasskeyUse {
+                new_account: true, ..
+            }) => EventKind::Registered,
+            Self::Password | Self::Provider | Self::Passkey(_) => EventKind::LoginSucceeded,
             Self::ResetLink => EventKind::PasswordReset,
+        }
+    }
+
+    /// The audit detail of a sign-in this way, when the method says more
+    /// than its event.
+    pub(super) fn detail(self) -> Option<&'static str> {
+        match self {
+            Self::Passkey(_) => Some("passkey"),
+            _ => None,
         }
     }
 }
@@ -147,7 +198,7 @@ pub enum SignInOutcome {
 pub struct SecondFactorChallenge {
     /// Opaque, single use, minutes long; only its hash is stored.
     pub mfa_token: zeroize::Zeroizing<String>,
-    /// What may follow: `TOTP`, `RECOVERY_CODE`.
+    /// What may follow: `TOTP`, `RECOVERY_CODE`, `PASSKEY`.
     pub factors: Vec<&'static str>,
     pub expires_at: DateTime<Utc>,
 }
@@ -182,7 +233,7 @@ impl AuthService {
         }
         // A new account has no second factor: no query on the sign-up path.
         if proof.second.is_none()
-            && method != SignInMethod::NewAccount
+            && method.is_one_factor()
             && store::second_factors::has_confirmed(&*unit, user.id)
                 .await
                 .context("cannot look the second factors up")?

@@ -12,6 +12,7 @@ use super::ip_limit::IpLimiter;
 use super::keys::Keyring;
 use super::keys::Sealer;
 use super::mail_queue::Mail;
+use super::passkeys::Passkeys;
 use super::password::PasswordHasher;
 use super::providers::Providers;
 use super::second_factor::SecondFactors;
@@ -69,12 +70,30 @@ pub struct AuthService {
     pub(super) providers: Providers,
     /// Sealing and naming of second factors.
     pub(super) second_factors: SecondFactors,
+    /// The relying party of passkeys.
+    pub(super) passkeys: Passkeys,
 }
 
 impl std::fmt::Debug for AuthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthService").finish_non_exhaustive()
     }
+}
+
+/// The key of passkey decoys: derived (HKDF-SHA-256) from the server's
+/// secret, so every instance answers an address alike and a restart does
+/// not change the answer.
+fn decoy_key(signing: &Signing) -> [u8; 32] {
+    use secrecy::ExposeSecret;
+    let secret: &[u8] = match signing {
+        Signing::Managed { master_key, .. } => master_key.bytes(),
+        Signing::Shared(secret) => secret.expose_secret().as_bytes(),
+    };
+    let mut key = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, secret)
+        .expand(b"authql passkey decoys v1", &mut key)
+        .expect("32 bytes is a valid HKDF-SHA-256 length");
+    key
 }
 
 impl AuthService {
@@ -116,6 +135,10 @@ impl AuthService {
                 issuer: settings.mail.product_name.clone(),
                 admin_requires: settings.sessions.admin_requires_second_factor,
             },
+            passkeys: Passkeys::new(
+                settings.passkeys.as_ref(),
+                &decoy_key(&settings.jwt.signing),
+            )?,
         })
     }
 

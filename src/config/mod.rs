@@ -6,6 +6,7 @@
 mod cli;
 mod cors;
 mod mail;
+mod passkeys;
 mod protection;
 mod providers;
 mod redact;
@@ -19,6 +20,7 @@ pub use cors::{CorsSettings, DEFAULT_CORS_ALLOWED_HEADERS, DEVELOPMENT_CORS_ORIG
 pub use mail::{
     Delivery, LinkTemplate, MailLimits, MailSettings, SmtpUrl, TOKEN_PLACEHOLDER, WorkerSettings,
 };
+pub use passkeys::{PasskeyArgs, PasskeySettings};
 pub use protection::{
     DocumentLimits, HashingSettings, PasswordPolicy, Protection, ServerLimits, ThrottleSettings,
 };

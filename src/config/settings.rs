@@ -10,6 +10,7 @@ use ipnet::IpNet;
 
 use super::cors::CorsArgs;
 use super::mail::MailArgs;
+use super::passkeys::{PasskeyArgs, PasskeySettings};
 use super::protection::ProtectionArgs;
 use super::providers::ProviderArgs;
 use super::sessions::SessionArgs;
@@ -108,6 +109,8 @@ pub struct SettingsArgs {
     pub mail: MailArgs,
     #[command(flatten)]
     pub providers: ProviderArgs,
+    #[command(flatten)]
+    pub passkeys: PasskeyArgs,
 }
 
 /// The database URL's password is never shown; nor are the secrets of the
@@ -124,6 +127,7 @@ impl std::fmt::Debug for SettingsArgs {
             .field("protection", &self.protection)
             .field("mail", &self.mail)
             .field("providers", &self.providers)
+            .field("passkeys", &self.passkeys)
             .finish_non_exhaustive()
     }
 }
@@ -174,6 +178,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Sign-in providers and where their flows may return.
     pub providers: ProviderSettings,
+    /// The relying party of passkeys; `None` when they are off.
+    pub passkeys: Option<PasskeySettings>,
 }
 
 #[derive(Clone)]
@@ -273,9 +279,13 @@ impl Settings {
         let providers = args
             .providers
             .resolve(args.environment, |name| std::env::var(name).ok())?;
+        let passkeys = args
+            .passkeys
+            .resolve(args.environment, &mail.product_name)?;
         Ok(Self {
             mail,
             providers,
+            passkeys,
             listen: args.listen,
             cors,
             trusted_proxies,

@@ -46,11 +46,17 @@ pub enum EventKind {
     SecondFactorFailed,
     /// A second factor was removed (by the user, or reset by an admin).
     SecondFactorRemoved,
+    /// A passkey was added to the account.
+    PasskeyAdded,
+    /// A passkey was removed (by the user, or by an admin).
+    PasskeyRemoved,
+    /// A passkey's answer was refused (the detail says why).
+    PasskeySignInFailed,
 }
 
 impl EventKind {
     /// Every kind this version knows, for reading the trail back.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 30] = [
         Self::Registered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -78,6 +84,9 @@ impl EventKind {
         Self::SecondFactorRequired,
         Self::SecondFactorFailed,
         Self::SecondFactorRemoved,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+        Self::PasskeySignInFailed,
     ];
 
     /// The kind stored as `name`; `None` for a kind this version does not
@@ -115,6 +124,9 @@ impl EventKind {
             Self::SecondFactorRequired => "second_factor_required",
             Self::SecondFactorFailed => "second_factor_failed",
             Self::SecondFactorRemoved => "second_factor_removed",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::PasskeySignInFailed => "passkey_sign_in_failed",
         }
     }
 }

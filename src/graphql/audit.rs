@@ -77,6 +77,12 @@ pub enum Kind {
     SecondFactorFailed,
     /// A second factor was removed (by the user, or reset by an admin).
     SecondFactorRemoved,
+    /// A passkey was added to the account.
+    PasskeyAdded,
+    /// A passkey was removed (by the user, or by an admin).
+    PasskeyRemoved,
+    /// A passkey's answer was refused (the detail says why).
+    PasskeySignInFailed,
 }
 
 /// A security event of the caller's own account.

@@ -47,6 +47,11 @@ pub mod code {
     pub const SECOND_FACTOR_EXISTS: &str = "SECOND_FACTOR_EXISTS";
     pub const SECOND_FACTOR_UNAVAILABLE: &str = "SECOND_FACTOR_UNAVAILABLE";
     pub const SECOND_FACTOR_NOT_FOUND: &str = "SECOND_FACTOR_NOT_FOUND";
+    pub const PASSKEYS_UNAVAILABLE: &str = "PASSKEYS_UNAVAILABLE";
+    pub const INVALID_PASSKEY_CHALLENGE: &str = "INVALID_PASSKEY_CHALLENGE";
+    pub const INVALID_PASSKEY: &str = "INVALID_PASSKEY";
+    pub const PASSKEY_EXISTS: &str = "PASSKEY_EXISTS";
+    pub const PASSKEY_NOT_FOUND: &str = "PASSKEY_NOT_FOUND";
     // Refusals of the HTTP layer, before any GraphQL runs.
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
@@ -165,6 +170,11 @@ pub fn code_of(error: &AuthError) -> &'static str {
         AuthError::SecondFactorUnavailable => code::SECOND_FACTOR_UNAVAILABLE,
         AuthError::NoSecondFactor => code::SECOND_FACTOR_NOT_FOUND,
         AuthError::AdminNeedsSecondFactor => code::FORBIDDEN,
+        AuthError::PasskeysUnavailable => code::PASSKEYS_UNAVAILABLE,
+        AuthError::PasskeyChallengeInvalid => code::INVALID_PASSKEY_CHALLENGE,
+        AuthError::InvalidPasskey { .. } => code::INVALID_PASSKEY,
+        AuthError::PasskeyExists => code::PASSKEY_EXISTS,
+        AuthError::NoPasskey => code::PASSKEY_NOT_FOUND,
         AuthError::Unexpected(_) => code::INTERNAL_SERVER_ERROR,
     }
 }
@@ -211,6 +221,13 @@ fn message_of(error: &AuthError) -> &'static str {
         AuthError::SecondFactorUnavailable => {
             "Two-step sign-in needs AUTHQL_MASTER_KEY (not available with HS256)"
         }
+        AuthError::PasskeysUnavailable => "Passkeys are not turned on on this server",
+        AuthError::PasskeyChallengeInvalid => {
+            "This passkey challenge is unknown, used or expired; start again"
+        }
+        AuthError::InvalidPasskey { .. } => "The passkey's answer was refused",
+        AuthError::PasskeyExists => "This passkey is registered already",
+        AuthError::NoPasskey => "No such passkey",
         AuthError::Unexpected(_) => INTERNAL_MESSAGE,
     }
 }
@@ -237,6 +254,9 @@ impl ErrorExtensions for ApiError {
                     }
                     AuthError::AdminNeedsSecondFactor => {
                         coded.extend_with(|_, e| e.set("reason", "second_factor_required"))
+                    }
+                    AuthError::InvalidPasskey { reason } => {
+                        coded.extend_with(|_, e| e.set("reason", reason))
                     }
                     AuthError::WrongPassword { field } => {
                         let mut fields = FieldErrors::default();

@@ -9,6 +9,7 @@ mod guards;
 pub mod limits;
 mod mailbox;
 mod pagination;
+mod passkeys;
 mod providers;
 pub mod refresh_cookie;
 mod schema;

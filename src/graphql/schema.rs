@@ -4,7 +4,7 @@ use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, S
 
 use super::limits::DocumentLimits;
 use super::refresh_cookie::RefreshCookie;
-use super::{account, admin, audit, mailbox, providers, second_factor, session};
+use super::{account, admin, audit, mailbox, passkeys, providers, second_factor, session};
 use crate::auth::AuthService;
 use crate::config::PasswordPolicy;
 
@@ -29,6 +29,7 @@ pub struct MutationRoot(
     account::AccountMutation,
     providers::ProviderMutation,
     second_factor::SecondFactorMutation,
+    passkeys::PasskeyMutation,
     session::SessionMutation,
     mailbox::MailboxMutation,
     admin::AdminMutation,

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::context;
 use super::errors::{self, FieldErrors};
 use super::guards::Authenticated;
+use super::passkeys::PasskeyCredentialInput;
 use super::types::{AuthPayload, User};
 use crate::auth::second_factor::{FactorView, SecondFactorCode, TotpEnrollment};
 
@@ -76,7 +77,7 @@ pub struct ConfirmTotpInput {
     pub code: String,
 }
 
-/// The second step of a sign-in: exactly one of the two codes.
+/// The second step of a sign-in: exactly one of the codes or a passkey.
 #[derive(InputObject)]
 pub struct VerifySecondFactorInput {
     /// From the `SECOND_FACTOR_REQUIRED` error's `extensions.mfaToken`.
@@ -85,16 +86,22 @@ pub struct VerifySecondFactorInput {
     pub totp_code: Option<String>,
     /// One of the recovery codes.
     pub recovery_code: Option<String>,
+    /// A passkey's answer to `startPasskeySignIn(input: { mfaToken })`.
+    pub passkey: Option<PasskeyCredentialInput>,
 }
 
 impl VerifySecondFactorInput {
     fn parse(self) -> Result<(String, SecondFactorCode), FieldErrors> {
         let mut errors = FieldErrors::default();
-        let code = match (self.totp_code, self.recovery_code) {
-            (Some(code), None) => Some(SecondFactorCode::Totp(code)),
-            (None, Some(code)) => Some(SecondFactorCode::Recovery(code)),
+        let code = match (self.totp_code, self.recovery_code, self.passkey) {
+            (Some(code), None, None) => Some(SecondFactorCode::Totp(code)),
+            (None, Some(code), None) => Some(SecondFactorCode::Recovery(code)),
+            (None, None, Some(passkey)) => Some(SecondFactorCode::Passkey(passkey.into())),
             _ => {
-                errors.add("totpCode", "give exactly one of totpCode and recoveryCode");
+                errors.add(
+                    "totpCode",
+                    "give exactly one of totpCode, recoveryCode and passkey",
+                );
                 None
             }
         };

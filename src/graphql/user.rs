@@ -1,10 +1,11 @@
-//! The fields of `User` that are read on demand: linked providers and
-//! second factors.
+//! The fields of `User` that are read on demand: linked providers, second
+//! factors and passkeys.
 
 use async_graphql::{ComplexObject, Context};
 
 use super::context;
 use super::errors;
+use super::passkeys::PasskeyObject;
 use super::providers::LinkedIdentity;
 use super::second_factor::SecondFactorView;
 use super::types::User;
@@ -34,6 +35,19 @@ impl User {
             .await?
             .into_iter()
             .map(SecondFactorView::from)
+            .collect())
+    }
+
+    /// The user's passkeys, oldest first.
+    async fn passkeys(&self, ctx: &Context<'_>) -> errors::Result<Vec<PasskeyObject>> {
+        let Ok(user_id) = self.id.parse::<uuid::Uuid>() else {
+            return Ok(Vec::new());
+        };
+        Ok(context::service(ctx)?
+            .passkeys(user_id)
+            .await?
+            .into_iter()
+            .map(PasskeyObject::from)
             .collect())
     }
 

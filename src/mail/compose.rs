@@ -31,10 +31,14 @@ pub enum MailKind {
     SecondFactorRemoved,
     /// To the account's address: a recovery code signed in.
     RecoveryCodeUsed,
+    /// To the account's address: a passkey was added.
+    PasskeyAdded,
+    /// To the account's address: a passkey was removed.
+    PasskeyRemoved,
 }
 
 impl MailKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::VerifyEmail,
         Self::PasswordReset,
         Self::ChangeEmail,
@@ -45,6 +49,8 @@ impl MailKind {
         Self::SecondFactorAdded,
         Self::SecondFactorRemoved,
         Self::RecoveryCodeUsed,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
     ];
 
     /// Links, which the sending limits count; notices are always sent.
@@ -63,6 +69,8 @@ impl MailKind {
             Self::SecondFactorAdded => "second_factor_added",
             Self::SecondFactorRemoved => "second_factor_removed",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 
@@ -87,6 +95,8 @@ impl MailKind {
             Self::SecondFactorAdded => built_in!("second_factor_added"),
             Self::SecondFactorRemoved => built_in!("second_factor_removed"),
             Self::RecoveryCodeUsed => built_in!("recovery_code_used"),
+            Self::PasskeyAdded => built_in!("passkey_added"),
+            Self::PasskeyRemoved => built_in!("passkey_removed"),
         }
     }
 }
@@ -108,6 +118,8 @@ pub struct Variables<'a> {
     pub provider: Option<&'a str>,
     /// Recovery codes left, in the notice of one used.
     pub codes_left: Option<u64>,
+    /// The passkey's name, in the passkey notices.
+    pub passkey: Option<&'a str>,
 }
 
 /// A letter ready for the outbox.
@@ -181,6 +193,7 @@ impl Templates {
                         new_email: Some("ada@example.org"),
                         provider: Some("Google"),
                         codes_left: Some(2),
+                        passkey: Some("YubiKey"),
                     },
                 )
                 .with_context(|| format!("the {} mail templates do not render", kind.as_str()))?;
@@ -199,6 +212,7 @@ impl Templates {
             new_email => variables.new_email.map(Value::from),
             provider => variables.provider.map(Value::from),
             codes_left => variables.codes_left.map(Value::from),
+            passkey => variables.passkey.map(Value::from),
         };
         let render = |part: &str| -> anyhow::Result<String> {
             let name = format!("{}.{part}", kind.as_str());
@@ -255,6 +269,7 @@ mod tests {
                     new_email: None,
                     provider: None,
                     codes_left: None,
+                    passkey: None,
                 },
             )
             .unwrap();
@@ -318,6 +333,7 @@ mod tests {
                     new_email: None,
                     provider: None,
                     codes_left: None,
+                    passkey: None,
                 },
             )
             .unwrap();

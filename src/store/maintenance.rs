@@ -17,6 +17,8 @@ pub struct Deleted {
     pub provider_flows: u64,
     /// Second-factor challenges and enrolments no one finished in time.
     pub mfa_challenges: u64,
+    /// Passkey ceremonies no one finished in time.
+    pub passkey_ceremonies: u64,
 }
 
 /// Deletes refresh tokens, sessions and link tokens that expired before
@@ -57,8 +59,10 @@ pub async fn delete_expired<C: ConnectionTrait>(
     let provider_flows = super::provider_flows::delete_expired(db, Utc::now()).await?;
     let mfa_challenges = super::mfa_challenges::delete_expired(db, Utc::now()).await?
         + super::second_factors::delete_expired_pending(db, Utc::now()).await?;
+    let passkey_ceremonies = super::passkey_ceremonies::delete_expired(db, Utc::now()).await?;
     Ok(Deleted {
         mfa_challenges,
+        passkey_ceremonies,
         provider_flows,
         sessions,
         refresh_tokens,

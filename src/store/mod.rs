@@ -10,6 +10,8 @@ pub mod maintenance;
 pub mod mfa_challenges;
 pub mod outbox;
 pub mod page;
+pub mod passkey_ceremonies;
+pub mod passkeys;
 pub mod provider_flows;
 pub mod recovery_codes;
 pub mod refresh_tokens;

@@ -22,6 +22,9 @@ pub fn password_of(user: &user::Model) -> Option<&str> {
 
 /// A user about to be inserted.
 pub struct NewUser<'a> {
+    /// The new user's id (a random v4; a passkey sign-up's is chosen
+    /// before the account exists, as the passkey's user handle).
+    pub id: Uuid,
     pub name: &'a str,
     pub email: &'a str,
     pub password_hash: String,
@@ -33,7 +36,7 @@ pub struct NewUser<'a> {
 
 pub async fn insert<C: ConnectionTrait>(db: &C, new: NewUser<'_>) -> Result<user::Model, DbErr> {
     user::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(new.id),
         name: Set(new.name.to_owned()),
         email: Set(new.email.to_owned()),
         password_hash: Set(new.password_hash),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use authql::auth::keys::{Keyring, SigningKey};
 use authql::config::{
     CleanupSettings, CorsSettings, DatabaseSettings, Environment, JwtSettings, MailSettings,
-    MasterKey, ProviderSettings, SessionPolicy, Settings, Signing, SigningAlgorithm,
-    TokenLifetimes, WorkerSettings,
+    MasterKey, PasskeySettings, ProviderSettings, SessionPolicy, Settings, Signing,
+    SigningAlgorithm, TokenLifetimes, WorkerSettings,
 };
 use authql::startup::Application;
 use base64::Engine;
@@ -211,6 +211,7 @@ fn default_settings(database_url: &str) -> Settings {
         protection: Default::default(),
         mail: test_mail_settings(),
         providers: ProviderSettings::none(Environment::Development),
+        passkeys: Some(PasskeySettings::development("authql")),
     }
 }
 

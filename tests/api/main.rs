@@ -65,6 +65,7 @@ mod logs;
 mod mailbox;
 mod oidc;
 mod operator;
+mod passkeys;
 mod providers;
 mod recovery;
 mod refresh;

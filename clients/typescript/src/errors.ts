@@ -2,7 +2,7 @@
 export class AuthqlError extends Error {
   /** authql's code: `INVALID_CREDENTIALS`, `TOO_MANY_REQUESTS`, `UNAUTHENTICATED`, … */
   readonly code: string;
-  /** For `UNAUTHENTICATED`: `missing`, `malformed`, `invalid`, `expired` or `revoked`. */
+  /** For `UNAUTHENTICATED`: `missing`, `malformed`, `invalid`, `expired` or `revoked`; for `INVALID_PASSKEY`: why the answer was refused. */
   readonly reason?: string;
   /** For `TOO_MANY_REQUESTS` and `SERVER_BUSY`: seconds to wait. */
   readonly retryAfter?: number;
@@ -36,7 +36,7 @@ export class AuthqlError extends Error {
 export class SecondFactorRequiredError extends AuthqlError {
   /** Opaque, single use, minutes long. */
   readonly mfaToken: string;
-  /** What may follow: `TOTP`, `RECOVERY_CODE`. */
+  /** What may follow: `TOTP`, `RECOVERY_CODE`, `PASSKEY`. */
   readonly factors: string[];
   /** When `mfaToken` expires (ISO 8601). */
   readonly expiresAt: string;

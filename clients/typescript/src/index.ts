@@ -11,7 +11,14 @@ import {
   SIGN_IN_PROVIDERS,
   START_PROVIDER_SIGN_IN,
   VERIFY_SECOND_FACTOR,
+  START_PASSKEY_REGISTRATION,
+  FINISH_PASSKEY_REGISTRATION,
+  START_PASSKEY_SIGN_IN,
+  FINISH_PASSKEY_SIGN_IN,
+  START_PASSKEY_SIGN_UP,
+  FINISH_PASSKEY_SIGN_UP,
 } from "./documents.js";
+import { type CredentialsLike, browserCredentials, creationOptions, credentialJson, requestOptions } from "./passkeys.js";
 import { AuthqlError, NetworkError, SecondFactorRequiredError } from "./errors.js";
 import { type ChannelLike, type LockManagerLike, defaultChannel, defaultLock } from "./coordination.js";
 import { type TokenStorage, defaultFlowStorage, defaultStorage } from "./storage.js";
@@ -31,11 +38,27 @@ import type {
   UserFieldsFragment,
   VerifySecondFactorInput,
   VerifySecondFactorMutation,
+  StartPasskeyRegistrationMutation,
+  FinishPasskeyRegistrationMutation,
+  StartPasskeySignInMutation,
+  FinishPasskeySignInMutation,
+  StartPasskeySignUpMutation,
+  FinishPasskeySignUpMutation,
+  PasskeyFieldsFragment,
 } from "./generated.js";
 
 export { AuthqlError, NetworkError, SecondFactorRequiredError } from "./errors.js";
 export { type TokenStorage, memoryStorage } from "./storage.js";
 export { type LockManagerLike, type ChannelLike, localLock } from "./coordination.js";
+export type { CredentialsLike } from "./passkeys.js";
+
+/** A passkey of the user's (`me.passkeys`). */
+export type Passkey = PasskeyFieldsFragment;
+
+export interface PasskeyOptions {
+  /** Default: the browser's `navigator.credentials`. */
+  credentials?: CredentialsLike;
+}
 export type { LoginInput, RegisterInput, LogoutScope, VerifySecondFactorInput } from "./generated.js";
 
 /** The signed-in user. */
@@ -183,6 +206,75 @@ export class AuthClient {
   async verifySecondFactor(input: VerifySecondFactorInput): Promise<Session> {
     const { data } = await this.send<VerifySecondFactorMutation>(VERIFY_SECOND_FACTOR, { input }, null);
     return this.signedIn(data.verifySecondFactor);
+  }
+
+  /**
+   * Adds a passkey to the signed-in user's account: the browser asks the
+   * user to create one (fingerprint, face, screen lock or security key).
+   * Needs a sign-in within the last 10 minutes (else `RECENT_SIGN_IN_REQUIRED`).
+   */
+  async registerPasskey(name?: string, options: PasskeyOptions = {}): Promise<Passkey> {
+    const credentials = options.credentials ?? browserCredentials();
+    const started = (await this.request<StartPasskeyRegistrationMutation>(START_PASSKEY_REGISTRATION))
+      .startPasskeyRegistration;
+    const credential = await credentials.create({ publicKey: creationOptions(started.options) });
+    const finished = await this.request<FinishPasskeyRegistrationMutation>(FINISH_PASSKEY_REGISTRATION, {
+      input: { challengeId: started.challengeId, credential: credentialJson(credential), name },
+    });
+    return finished.finishPasskeyRegistration;
+  }
+
+  /**
+   * Signs in with a passkey: with no address the browser offers the
+   * passkeys it holds for this site (usernameless); with `email`, that
+   * account's. The session is two-factor (`aal2`).
+   */
+  async signInWithPasskey(input: { email?: string } = {}, options: PasskeyOptions = {}): Promise<Session> {
+    const credentials = options.credentials ?? browserCredentials();
+    const started = (
+      await this.send<StartPasskeySignInMutation>(
+        START_PASSKEY_SIGN_IN,
+        { input: input.email ? { email: input.email } : null },
+        null,
+      )
+    ).data.startPasskeySignIn;
+    const credential = await credentials.get({ publicKey: requestOptions(started.options) });
+    const { data } = await this.send<FinishPasskeySignInMutation>(
+      FINISH_PASSKEY_SIGN_IN,
+      { input: { challengeId: started.challengeId, credential: credentialJson(credential) } },
+      null,
+    );
+    return this.signedIn(data.finishPasskeySignIn);
+  }
+
+  /** Creates an account with a passkey alone (no password) and signs it in. */
+  async signUpWithPasskey(input: { name: string; email: string }, options: PasskeyOptions = {}): Promise<Session> {
+    const credentials = options.credentials ?? browserCredentials();
+    const started = (await this.send<StartPasskeySignUpMutation>(START_PASSKEY_SIGN_UP, { input }, null)).data
+      .startPasskeySignUp;
+    const credential = await credentials.create({ publicKey: creationOptions(started.options) });
+    const { data } = await this.send<FinishPasskeySignUpMutation>(
+      FINISH_PASSKEY_SIGN_UP,
+      { input: { challengeId: started.challengeId, credential: credentialJson(credential) } },
+      null,
+    );
+    return this.signedIn(data.finishPasskeySignUp);
+  }
+
+  /**
+   * The second step of a sign-in with a passkey (when the
+   * `SecondFactorRequiredError`'s `factors` include `PASSKEY`).
+   */
+  async verifySecondFactorWithPasskey(mfaToken: string, options: PasskeyOptions = {}): Promise<Session> {
+    const credentials = options.credentials ?? browserCredentials();
+    const started = (
+      await this.send<StartPasskeySignInMutation>(START_PASSKEY_SIGN_IN, { input: { mfaToken } }, null)
+    ).data.startPasskeySignIn;
+    const credential = await credentials.get({ publicKey: requestOptions(started.options) });
+    return this.verifySecondFactor({
+      mfaToken,
+      passkey: { challengeId: started.challengeId, credential: credentialJson(credential) },
+    });
   }
 
   /** The providers users may sign in with, for drawing their buttons. */

@@ -6,6 +6,8 @@ import { auth } from "./auth";
 import type {
   ConfirmTotpMutation,
   EnrollTotpMutation,
+  PasskeysQuery,
+  RemovePasskeyMutation,
   RevokeSessionMutation,
   SessionsQuery,
   TwoStepQuery,
@@ -19,6 +21,8 @@ const TWO_STEP = "query TwoStep { me { secondFactors { id kind } recoveryCodesLe
 const ENROLL_TOTP = "mutation EnrollTotp { enrollTotp { factorId secret otpauthUri } }";
 const CONFIRM_TOTP =
   "mutation ConfirmTotp($input: ConfirmTotpInput!) { confirmTotp(input: $input) { codes } }";
+const PASSKEYS = "query Passkeys { me { passkeys { id name createdAt backedUp } } }";
+const REMOVE_PASSKEY = "mutation RemovePasskey($id: ID!) { removePasskey(id: $id) { id } }";
 
 function message(error: unknown): string {
   if (error instanceof AuthqlError) {
@@ -81,6 +85,7 @@ function SignedOut({ providerError }: { providerError: string }) {
   const [providers, setProviders] = useState<SignInProvider[]>([]);
   // After the password, for an account with an authenticator app.
   const [mfaToken, setMfaToken] = useState<string | null>(null);
+  const [factors, setFactors] = useState<string[]>([]);
   useEffect(() => {
     auth.providers().then(setProviders, () => setProviders([]));
   }, []);
@@ -96,6 +101,20 @@ function SignedOut({ providerError }: { providerError: string }) {
   const text = (form: FormData, name: string) => String(form.get(name) ?? "");
   return (
     <div data-testid="signed-out">
+      <form
+        aria-label="Sign up with a passkey"
+        onSubmit={submit((form) => auth.signUpWithPasskey({ name: text(form, "name"), email: text(form, "email") }))}
+      >
+        <h2>Sign up with a passkey</h2>
+        <input name="name" placeholder="Name" required />
+        <input name="email" type="email" placeholder="E-mail" required />
+        <button type="submit">Create a passkey</button>
+      </form>
+      <p>
+        <button onClick={() => auth.signInWithPasskey().catch((caught) => setError(message(caught)))}>
+          Sign in with a passkey
+        </button>
+      </p>
       <form
         aria-label="Sign up"
         onSubmit={submit((form) =>
@@ -121,6 +140,16 @@ function SignedOut({ providerError }: { providerError: string }) {
           <h2>Enter the code from your authenticator app</h2>
           <input name="code" inputMode="numeric" autoComplete="one-time-code" placeholder="123456" required />
           <button type="submit">Verify</button>
+          {factors.includes("PASSKEY") && (
+            <button
+              type="button"
+              onClick={() =>
+                auth.verifySecondFactorWithPasskey(mfaToken).catch((caught) => setError(message(caught)))
+              }
+            >
+              Use a passkey instead
+            </button>
+          )}
         </form>
       )}
       <form
@@ -129,6 +158,7 @@ function SignedOut({ providerError }: { providerError: string }) {
           auth.login({ email: text(form, "email"), password: text(form, "password") }).catch((caught) => {
             if (caught instanceof SecondFactorRequiredError) {
               setMfaToken(caught.mfaToken);
+              setFactors(caught.factors);
               return;
             }
             throw caught;
@@ -226,6 +256,7 @@ function SignedIn({ user }: { user: User }) {
         </p>
       )}
       <TwoStep />
+      <Passkeys />
       <button onClick={() => auth.logout().catch((e) => setError(message(e)))}>Sign out</button>{" "}
       <button onClick={() => auth.logout("GLOBAL").catch((e) => setError(message(e)))}>Sign out everywhere</button>
       {error && <p role="alert">{error}</p>}
@@ -308,6 +339,52 @@ function TwoStep() {
           </ul>
         </div>
       )}
+      {error && <p role="alert">{error}</p>}
+    </section>
+  );
+}
+
+/** Passkeys: add one (after a recent sign-in), list and remove them. */
+function Passkeys() {
+  const [passkeys, setPasskeys] = useState<PasskeysQuery["me"]["passkeys"] | null>(null);
+  const [error, setError] = useState("");
+
+  const load = useCallback(async () => {
+    try {
+      setPasskeys((await auth.request<PasskeysQuery>(PASSKEYS)).me.passkeys);
+    } catch (caught) {
+      setError(message(caught));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const act = (action: () => Promise<unknown>) => async () => {
+    try {
+      setError("");
+      await action();
+      await load();
+    } catch (caught) {
+      setError(message(caught));
+    }
+  };
+
+  if (!passkeys) return null;
+  return (
+    <section aria-label="Passkeys">
+      <h2>Passkeys</h2>
+      <ul data-testid="passkeys">
+        {passkeys.map((passkey) => (
+          <li key={passkey.id}>
+            {passkey.name} {passkey.backedUp ? "(synced)" : ""} added {passkey.createdAt}{" "}
+            <button onClick={act(() => auth.request<RemovePasskeyMutation>(REMOVE_PASSKEY, { id: passkey.id }))}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button onClick={act(() => auth.registerPasskey("This device"))}>Add a passkey</button>
       {error && <p role="alert">{error}</p>}
     </section>
   );

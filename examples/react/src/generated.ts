@@ -18,6 +18,8 @@ export type Scalars = {
    * The input/output is a string in RFC3339 format.
    */
   DateTime: { input: string; output: string; }
+  /** A scalar that can represent any JSON value. */
+  JSON: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
 /** What happened. */
@@ -55,6 +57,12 @@ export type AuditEventKind =
    * an hour.
    */
   | 'MAIL_LIMITED'
+  /** A passkey was added to the account. */
+  | 'PASSKEY_ADDED'
+  /** A passkey was removed (by the user, or by an admin). */
+  | 'PASSKEY_REMOVED'
+  /** A passkey's answer was refused (the detail says why). */
+  | 'PASSKEY_SIGN_IN_FAILED'
   /** The password was changed. */
   | 'PASSWORD_CHANGED'
   /** `changePassword` with a wrong current password. */
@@ -128,6 +136,19 @@ export type ConfirmTotpInput = {
   factorId: Scalars['ID']['input'];
 };
 
+/** The answer to `startPasskeyRegistration`. */
+export type FinishPasskeyRegistrationInput = {
+  /** From `startPasskeyRegistration`. */
+  challengeId: Scalars['ID']['input'];
+  /** The browser's `credential.toJSON()` of `navigator.credentials.create`. */
+  credential: Scalars['JSON']['input'];
+  /**
+   * What to call it ("YubiKey", "Work laptop"): 1 to 64 characters.
+   * Default: "Passkey".
+   */
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Credentials for `login`. */
 export type LoginInput = {
   /** The e-mail address, matched trimmed and case-insensitively. */
@@ -144,6 +165,14 @@ export type LogoutScope =
   | 'LOCAL'
   /** Every other session of the user; this one stays signed in. */
   | 'OTHERS';
+
+/** The answer to a passkey sign-in or sign-up ceremony. */
+export type PasskeyCredentialInput = {
+  /** From the matching `start…` field. */
+  challengeId: Scalars['ID']['input'];
+  /** The browser's `credential.toJSON()`. */
+  credential: Scalars['JSON']['input'];
+};
 
 /** A new account's details. */
 export type RegisterInput = {
@@ -179,6 +208,28 @@ export type ResetPasswordInput = {
   token: Scalars['String']['input'];
 };
 
+/**
+ * How a passkey sign-in starts: with neither field a usernameless sign-in
+ * (the authenticator offers the passkeys it holds for this site).
+ */
+export type StartPasskeySignInInput = {
+  /** The account's address: its passkeys are offered. */
+  email?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * From a `SECOND_FACTOR_REQUIRED` error: the passkey is the second
+   * step; finish with `verifySecondFactor(input: { mfaToken, passkey })`.
+   */
+  mfaToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A new account with a passkey alone. */
+export type StartPasskeySignUpInput = {
+  /** E-mail address, as `register`'s; confirmed by mail as usual. */
+  email: Scalars['String']['input'];
+  /** Display name, as `register`'s. */
+  name: Scalars['String']['input'];
+};
+
 /** Starts a flow through a provider. */
 export type StartProviderInput = {
   /**
@@ -195,10 +246,12 @@ export type StartProviderInput = {
   redirectTo: Scalars['String']['input'];
 };
 
-/** The second step of a sign-in: exactly one of the two codes. */
+/** The second step of a sign-in: exactly one of the codes or a passkey. */
 export type VerifySecondFactorInput = {
   /** From the `SECOND_FACTOR_REQUIRED` error's `extensions.mfaToken`. */
   mfaToken: Scalars['String']['input'];
+  /** A passkey's answer to `startPasskeySignIn(input: { mfaToken })`. */
+  passkey?: InputMaybe<PasskeyCredentialInput>;
   /** One of the recovery codes. */
   recoveryCode?: InputMaybe<Scalars['String']['input']>;
   /** The authenticator app's 6-digit code. */
@@ -235,3 +288,15 @@ export type ConfirmTotpMutationVariables = Exact<{
 
 
 export type ConfirmTotpMutation = { __typename?: 'Mutation', confirmTotp: { __typename?: 'RecoveryCodes', codes: Array<string> } };
+
+export type PasskeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PasskeysQuery = { __typename?: 'Query', me: { __typename?: 'User', passkeys: Array<{ __typename?: 'Passkey', id: string, name: string, createdAt: string, backedUp: boolean }> } };
+
+export type RemovePasskeyMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RemovePasskeyMutation = { __typename?: 'Mutation', removePasskey: { __typename?: 'User', id: string } };

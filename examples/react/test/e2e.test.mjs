@@ -313,3 +313,75 @@ test("a user sets up an authenticator app from its QR code, and the next sign-in
   assert.equal(await text(page, '[data-testid="me"]'), email);
   await context.close();
 });
+
+/** A page of its own browser context, with a virtual passkey authenticator (CTAP2, resident keys, user verification). */
+async function pageWithAuthenticator() {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  const devtools = await page.createCDPSession();
+  await devtools.send("WebAuthn.enable", { enableUI: false });
+  await devtools.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      ctap2Version: "ctap2_1",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { context, page };
+}
+
+test("a user signs up with a passkey alone and signs in with it; another adds one to a password account", async () => {
+  // Passkeys need a secure context: the app at http://localhost (not an IP).
+  const address = `${app.origin.replace("127.0.0.1", "localhost")}/?api=${encodeURIComponent(authql.url)}`;
+  const email = `passkey-${Date.now()}@example.com`;
+  {
+    const { context, page } = await pageWithAuthenticator();
+    await page.goto(address);
+    await page.waitForSelector('[data-testid="signed-out"]');
+    await page.type('form[aria-label="Sign up with a passkey"] input[name="name"]', "Grace Hopper");
+    await page.type('form[aria-label="Sign up with a passkey"] input[name="email"]', email);
+    await page.click('form[aria-label="Sign up with a passkey"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="me"]');
+    assert.equal(await text(page, '[data-testid="me"]'), email);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="passkeys"] li').length === 1, {
+      polling: 100,
+    });
+    const [signOut] = await page.$$("xpath/.//button[text()='Sign out']");
+    await signOut.click();
+    await page.waitForSelector('[data-testid="signed-out"]');
+    const signIn = await page.waitForSelector("xpath/.//button[text()='Sign in with a passkey']");
+    await signIn.click();
+    await page.waitForSelector('[data-testid="me"]');
+    assert.equal(await text(page, '[data-testid="me"]'), email);
+    await context.close();
+  }
+  {
+    const other = `passkey-added-${Date.now()}@example.com`;
+    const { context, page } = await pageWithAuthenticator();
+    await page.goto(address);
+    await page.waitForSelector('[data-testid="signed-out"]');
+    await page.type('form[aria-label="Sign up"] input[name="name"]', "Ada Lovelace");
+    await page.type('form[aria-label="Sign up"] input[name="email"]', other);
+    await page.type('form[aria-label="Sign up"] input[name="password"]', PASSWORD);
+    await page.click('form[aria-label="Sign up"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="me"]');
+    const add = await page.waitForSelector("xpath/.//button[text()='Add a passkey']");
+    await add.click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="passkeys"]')?.textContent?.includes("This device"),
+      { polling: 100 },
+    );
+    const [signOut] = await page.$$("xpath/.//button[text()='Sign out']");
+    await signOut.click();
+    await page.waitForSelector('[data-testid="signed-out"]');
+    const signIn = await page.waitForSelector("xpath/.//button[text()='Sign in with a passkey']");
+    await signIn.click();
+    await page.waitForSelector('[data-testid="me"]');
+    assert.equal(await text(page, '[data-testid="me"]'), other);
+    await context.close();
+  }
+});

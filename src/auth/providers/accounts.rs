@@ -165,6 +165,7 @@ impl AuthService {
         let user = store::users::insert(
             &*unit,
             store::users::NewUser {
+                id: uuid::Uuid::new_v4(),
                 name: name.as_str(),
                 email: email.as_str(),
                 password_hash: store::users::NO_PASSWORD.to_owned(),

@@ -203,8 +203,7 @@ impl AuthService {
         {
             return Err(AuthError::UnknownProvider);
         }
-        let has_password = store::users::password_of(&user).is_some();
-        if !has_password && identities.len() == 1 {
+        if crate::auth::passkeys::ways_in(&unit, &user).await? <= 1 {
             return Err(AuthError::LastSignInMethod);
         }
         store::identities::unlink(&unit, user.id, provider)

@@ -15,6 +15,7 @@ use super::enrollment::{binding, unix_seconds};
 use super::{recovery, totp};
 use crate::auth::audit::Event;
 use crate::auth::mail_queue::{About, Cause};
+use crate::auth::passkeys::PasskeyAssertion;
 use crate::auth::session_core::Unit;
 use crate::auth::sign_in::{
     Proof, SecondFactor, SecondFactorChallenge, SignInMethod, SignInOutcome,
@@ -33,10 +34,13 @@ const CHALLENGE_FAILURES: i32 = 5;
 const ACCOUNT_FAILURES: i32 = 10;
 const LOCK: TimeDelta = TimeDelta::minutes(15);
 
-/// The code a user gives as their second factor.
+/// What a user gives as their second factor.
 pub enum SecondFactorCode {
     Totp(String),
     Recovery(String),
+    /// A passkey's answer to the ceremony `startPasskeySignIn(mfaToken)`
+    /// began.
+    Passkey(PasskeyAssertion),
 }
 
 impl std::fmt::Debug for SecondFactorCode {
@@ -44,6 +48,7 @@ impl std::fmt::Debug for SecondFactorCode {
         f.write_str(match self {
             Self::Totp(_) => "Totp(<hidden>)",
             Self::Recovery(_) => "Recovery(<hidden>)",
+            Self::Passkey(_) => "Passkey",
         })
     }
 }
@@ -92,11 +97,39 @@ impl AuthService {
         )
         .await?;
         tracing::info!(user_id = %user.id, method = proof.method.as_str(), "second factor required");
+        let mut factors = vec!["TOTP", "RECOVERY_CODE"];
+        if self.passkeys.enabled()
+            && store::passkeys::count(&*unit, user.id)
+                .await
+                .context("cannot count the passkeys")?
+                > 0
+        {
+            factors.push("PASSKEY");
+        }
         Ok(SecondFactorChallenge {
             mfa_token: token.expose(),
-            factors: vec!["TOTP", "RECOVERY_CODE"],
+            factors,
             expires_at,
         })
+    }
+
+    /// The unused, unexpired challenge of `mfa_token`, if its account's
+    /// credentials did not change since.
+    pub(in crate::auth) async fn usable_challenge(
+        &self,
+        mfa_token: &str,
+    ) -> Result<entity::mfa_challenge::Model, AuthError> {
+        let token = LinkToken::parse(mfa_token).ok_or(AuthError::InvalidToken)?;
+        let challenge = store::mfa_challenges::find_usable(&self.db, &token.hash(), Utc::now())
+            .await
+            .context("cannot load the challenge")?
+            .ok_or(AuthError::InvalidToken)?;
+        store::users::find(&self.db, challenge.user_id)
+            .await
+            .context("cannot load the user")?
+            .filter(|user| user.credential_version == challenge.credential_version)
+            .ok_or(AuthError::InvalidToken)?;
+        Ok(challenge)
     }
 
     /// Checks `code` against the challenge of `mfa_token` and signs the user
@@ -129,9 +162,20 @@ impl AuthService {
             .await
             .context("cannot load the factors")?;
         let method = SignInMethod::parse(&challenge.methods).ok_or(AuthError::InvalidToken)?;
+        // A passkey's ceremony is taken and its answer checked before the
+        // unit begins; its use is recorded in it.
+        let passkey = match &code {
+            SecondFactorCode::Passkey(assertion) => Some(
+                self.check_passkey_factor(&challenge, assertion, now)
+                    .await?,
+            ),
+            _ => None,
+        };
         let mut unit = self.begin().await?;
-        let second = match &code {
+        let mut refusal = None;
+        let second = match code {
             SecondFactorCode::Totp(code) => {
+                let code = &code;
                 let mut accepted = false;
                 for factor in &factors {
                     let Some(sealer) = self.second_factors.sealer.as_ref() else {
@@ -153,11 +197,19 @@ impl AuthService {
                 accepted.then_some(SecondFactor::Totp)
             }
             SecondFactorCode::Recovery(code) => {
-                store::recovery_codes::take(&unit, user.id, &recovery::hash(code), now)
+                store::recovery_codes::take(&unit, user.id, &recovery::hash(&code), now)
                     .await
                     .context("cannot use the recovery code")?
                     .then_some(SecondFactor::RecoveryCode)
             }
+            SecondFactorCode::Passkey(_) => match passkey {
+                Some(Ok(verified)) => Some(self.use_passkey_factor(&unit, &verified, now).await?),
+                Some(Err(reason)) => {
+                    refusal = Some(reason);
+                    None
+                }
+                None => None,
+            },
         };
         let Some(second) = second else {
             unit.rollback().await?;
@@ -182,9 +234,10 @@ impl AuthService {
             )
             .await?;
             tracing::info!(user_id = %user.id, locked = locked.is_some(), "wrong second factor");
-            return Err(match locked {
-                Some(until) => throttled(until, now),
-                None => AuthError::WrongSecondFactor,
+            return Err(match (locked, refusal) {
+                (Some(until), _) => throttled(until, now),
+                (None, Some(reason)) => AuthError::InvalidPasskey { reason },
+                (None, None) => AuthError::WrongSecondFactor,
             });
         };
         if !store::mfa_challenges::take(&unit, challenge.id, now)

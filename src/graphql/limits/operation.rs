@@ -16,7 +16,7 @@ use super::{DocumentLimits, Limit, LimitError};
 /// Mutation fields that check a credential or a mailed link's token, or
 /// send mail: each may cost an argon2 hash, a token check or a mail, so a
 /// document holds at most one of them in all.
-pub const CREDENTIAL_FIELDS: [&str; 17] = [
+pub const CREDENTIAL_FIELDS: [&str; 24] = [
     "login",
     "register",
     "refresh",
@@ -34,6 +34,13 @@ pub const CREDENTIAL_FIELDS: [&str; 17] = [
     "enrollTotp",
     "confirmTotp",
     "verifySecondFactor",
+    "startPasskeyRegistration",
+    "finishPasskeyRegistration",
+    "startPasskeySignUp",
+    "finishPasskeySignUp",
+    "startPasskeySignIn",
+    "finishPasskeySignIn",
+    "removePasskey",
 ];
 
 /// What a selection set costs once its fragments are expanded.
